@@ -1,0 +1,114 @@
+"""daily-arXiv-ai-enhanced data files: ``YYYY-MM-DD.jsonl[.gz]`` and
+``YYYY-MM-DD_AI_enhanced_<Language>.jsonl[.gz]``.
+
+The crawler writes one JSON object per line; the first category is the listing
+category it found the paper under, and the AI file adds an ``AI`` object with
+the five summary fields. The date and the summary language only exist in the
+file name, so they are taken from there.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from paperradar.models import SUMMARY_FIELDS, CodeLink, Listing, Origin, Paper, Record, Rejection, Summary
+from paperradar.sources.validate import ARXIV_ID, FieldError, opt_int, opt_str, req_str, req_str_list
+
+FILE_NAME = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})(?:_AI_enhanced_(?P<language>[A-Za-z][A-Za-z _-]*))?\.jsonl(?:\.gz)?$"
+)
+IMPORTED_MODEL = "daily-arXiv-ai-enhanced"
+
+
+def match_name(path: Path) -> re.Match | None:
+    return FILE_NAME.match(path.name)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes | Exception]]:
+    """Yield (line number, raw bytes); a trailing exception marks a truncated/corrupt file."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    number = 0
+    try:
+        with opener(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):  # noqa: B007 - number used after loop
+                yield number, raw
+    except (EOFError, OSError, zlib.error) as exc:
+        yield number + 1, exc
+
+
+def parse_file(path: Path) -> Iterator[Record | Rejection]:
+    """Parse one file; bad lines become :class:`Rejection` and parsing goes on."""
+    m = match_name(path)
+    if m is None:
+        yield Rejection(Origin(str(path)), "file name is not YYYY-MM-DD.jsonl[.gz] or "
+                        "YYYY-MM-DD_AI_enhanced_<Language>.jsonl[.gz]; cannot tell the listing date")
+        return
+    date, language = m.group("date"), m.group("language")
+    positions: dict[str, int] = {}
+    for number, raw in _lines(path):
+        origin = Origin(str(path), line=number)
+        if isinstance(raw, Exception):
+            yield Rejection(origin, f"file is truncated or corrupt, stopped reading here ({raw})")
+            return
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Rejection(origin, f"not valid UTF-8 at byte {exc.start} of the line")
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Rejection(origin, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            continue
+        try:
+            record = _to_record(obj, origin, date, language, positions)
+        except FieldError as exc:
+            yield Rejection(origin, exc.message, exc.field)
+            continue
+        record.raw_key = text.rstrip("\r\n")
+        yield record
+
+
+def _to_record(obj: object, origin: Origin, date: str, language: str | None,
+               positions: dict[str, int]) -> Record:
+    if not isinstance(obj, dict):
+        raise FieldError(None, f"expected a JSON object, got {type(obj).__name__}")
+    arxiv_id = req_str(obj, "id")
+    if not ARXIV_ID.match(arxiv_id):
+        raise FieldError("id", f"{arxiv_id!r} is not an arXiv identifier")
+    categories = req_str_list(obj, "categories", non_empty=True)
+    paper = Paper(
+        arxiv_id=arxiv_id,
+        title=req_str(obj, "title"),
+        authors=tuple(req_str_list(obj, "authors")),
+        abstract=req_str(obj, "summary"),
+        categories=tuple(categories),
+        comment=opt_str(obj, "comment"),
+    )
+    position = positions.setdefault(arxiv_id, len(positions))
+    record = Record(paper=paper, origin=origin,
+                    listing=Listing(arxiv_id, date, categories[0], position, "new"))
+    if language is not None:
+        ai = obj.get("AI")
+        if not isinstance(ai, dict):
+            raise FieldError("AI", "missing or not an object in an AI-enhanced file")
+        values = {}
+        for name in SUMMARY_FIELDS:
+            value = ai.get(name)
+            if not isinstance(value, str):
+                raise FieldError(f"AI.{name}", "missing" if value is None else
+                                 f"expected a string, got {type(value).__name__}")
+            values[name] = value
+        record.summary = Summary(arxiv_id=arxiv_id, source="imported", model=IMPORTED_MODEL,
+                                 language=language, **values)
+    url = opt_str(obj, "code_url")
+    if url:
+        record.code = CodeLink(arxiv_id, url, opt_int(obj, "code_stars"), opt_str(obj, "code_last_update"))
+    return record

@@ -1,0 +1,32 @@
+"""Storage: one narrow interface (:class:`Store`), an embedded SQLite backend by default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from paperradar.store.base import Store
+from paperradar.store.sqlite import SQLiteStore, StoreError
+
+DEFAULT_DB = Path("~/.local/share/paperradar/paperradar.db")
+ENV_DB = "PAPERRADAR_DB"
+
+
+def default_location() -> str:
+    """``$PAPERRADAR_DB`` if set, else ``~/.local/share/paperradar/paperradar.db``."""
+    return os.environ.get(ENV_DB) or str(DEFAULT_DB.expanduser())
+
+
+def open_store(location: str | None = None) -> Store:
+    """Open (creating and migrating if needed) the store at ``location``.
+
+    A ``postgresql://`` URL is reserved for the PostgreSQL backend; anything
+    else is a SQLite file path.
+    """
+    location = location or default_location()
+    if location.startswith(("postgres://", "postgresql://")):
+        raise StoreError("the PostgreSQL backend is not available in this version; use a SQLite file path")
+    return SQLiteStore(Path(location).expanduser() if location != ":memory:" else location)
+
+
+__all__ = ["Store", "SQLiteStore", "StoreError", "open_store", "default_location", "DEFAULT_DB", "ENV_DB"]
