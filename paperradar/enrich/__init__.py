@@ -1,0 +1,1 @@
+"""Enrichment: structured summaries (extractive offline, or any OpenAI-compatible LLM)."""
