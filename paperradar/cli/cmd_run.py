@@ -1,0 +1,83 @@
+"""``paperradar run``: the main daily job.
+
+Get today's papers (live RSS when categories are configured and arXiv is
+reachable, otherwise the bundled sample), then render the newest day's digest
+into a folder of static files and say what was written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from paperradar.cli.cmd_ingest import ingest_paths, print_report
+from paperradar.cli.common import Context, echo_json, pass_ctx
+from paperradar.days import day_info
+from paperradar.models import IngestReport
+from paperradar.sample import sample_files
+
+ENV_CATEGORIES = "PAPERRADAR_CATEGORIES"
+
+
+def _categories(option: str | None) -> list[str]:
+    raw = option if option is not None else os.environ.get(ENV_CATEGORIES, "")
+    return [c.strip() for c in raw.replace(" ", ",").split(",") if c.strip()]
+
+
+def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str, IngestReport]:
+    """Fetch live when possible; fall back to the bundled sample and say why."""
+    if categories and not offline:
+        from paperradar.fetch import FetchUnavailable, fetch_today
+
+        try:
+            report = fetch_today(ctx.store(), categories)
+            return f"arXiv announcement feeds for {', '.join(categories)}", report
+        except FetchUnavailable as exc:
+            ctx.info(f"cannot reach arXiv ({exc}); using the bundled sample instead")
+    elif not categories:
+        ctx.info(f"no categories configured (use --categories or ${ENV_CATEGORIES}); "
+                 "using the bundled sample of three real days")
+    else:
+        ctx.info("--offline given; using the bundled sample")
+    return "bundled sample", ingest_paths(ctx, sample_files())
+
+
+@click.command("run")
+@click.option("--categories", metavar="C1,C2", help=f"arXiv categories to fetch (default: ${ENV_CATEGORIES}).")
+@click.option("--offline", is_flag=True, help="Do not try the network; use the bundled sample.")
+@click.option("--site", "site_dir", default="site", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the rendered digest files.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@pass_ctx
+def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path, as_json: bool) -> None:
+    """Fetch or load today's papers and render the newest day's digest (Markdown + HTML + JSON)."""
+    from paperradar.digest import write_site
+
+    store = ctx.store()
+    origin, report = _get_papers(ctx, _categories(categories), offline)
+    dates = store.listing_dates()
+    if not dates:
+        raise click.ClickException("nothing was ingested, so there is no digest to render")
+    newest = dates[-1]
+    written = write_site(store, newest, site_dir)
+    info = day_info(store, newest)
+    if as_json:
+        echo_json({"source": origin, "store": store.location, "ingest": report.as_dict(), "date": newest,
+                   "papers": info.papers, "categories": info.per_category, "repeats": info.repeats,
+                   "files": [str(p) for p in written]})
+    else:
+        click.echo(f"source: {origin}")
+        click.echo(f"store:  {store.location}")
+        print_report(report)
+        cats = ", ".join(f"{c} {n}" for c, n in sorted(info.per_category.items(), key=lambda kv: -kv[1]))
+        note = f" (repeats {info.repeats})" if info.repeats else ""
+        click.echo(f"digest for {newest}{note}: {info.papers} papers: {cats}")
+        for path in written:
+            click.echo(f"  wrote {path}")
+    if report.rejected:
+        for rejection in report.rejections:
+            click.echo(f"rejected: {rejection}", err=True)
+        sys.exit(1)
