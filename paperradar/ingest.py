@@ -17,6 +17,7 @@ from paperradar.models import CodeLink, IngestReport, Listing, Paper, Record, Re
 from paperradar.store.base import Store
 
 BATCH = 2000
+PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
 
 
 def utcnow() -> str:
@@ -37,9 +38,9 @@ def merge(stored: Paper, incoming: Paper, older_observation: bool = False) -> Pa
     elif older_observation:
         return None
     fill = {
-        f.name: getattr(stored, f.name)
-        for f in dataclasses.fields(Paper)
-        if getattr(incoming, f.name) is None and getattr(stored, f.name) is not None
+        name: getattr(stored, name)
+        for name in PAPER_FIELDS
+        if getattr(incoming, name) is None and getattr(stored, name) is not None
     }
     return dataclasses.replace(incoming, **fill) if fill else incoming
 
@@ -52,7 +53,7 @@ def ingest_records(
 ) -> IngestReport:
     """Ingest one unit (a file or a fetched page) atomically and report counts."""
     report = IngestReport(files=[unit])
-    seen_raw: set[str] = set()
+    seen_raw: set[bytes | str] = set()
     now = utcnow()
     batch: list[Record] = []
     with store.transaction():

@@ -113,7 +113,7 @@ class Record:
     listing: Listing | None = None
     summary: Summary | None = None
     code: CodeLink | None = None
-    raw_key: str | None = None  # exact bytes/text of the input, to spot exact duplicates
+    raw_key: bytes | str | None = None  # exact bytes/text of the input, to spot exact duplicates
 
     @property
     def as_of(self) -> str | None:

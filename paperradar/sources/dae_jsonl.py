@@ -10,11 +10,12 @@ file name, so they are taken from there.
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+
+import orjson
 
 from paperradar.models import SUMMARY_FIELDS, CodeLink, Listing, Origin, Paper, Record, Rejection, Summary
 from paperradar.sources.validate import ARXIV_ID, FieldError, opt_int, opt_str, req_str, req_str_list
@@ -58,21 +59,21 @@ def parse_file(path: Path) -> Iterator[Record | Rejection]:
         if not raw.strip():
             continue
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Rejection(origin, f"not valid UTF-8 at byte {exc.start} of the line")
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Rejection(origin, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                yield Rejection(origin, f"not valid UTF-8 at byte {bad.start} of the line")
+            else:
+                yield Rejection(origin, f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
         try:
             record = _to_record(obj, origin, date, language, positions)
         except FieldError as exc:
             yield Rejection(origin, exc.message, exc.field)
             continue
-        record.raw_key = text.rstrip("\r\n")
+        record.raw_key = raw.rstrip(b"\r\n")
         yield record
 
 

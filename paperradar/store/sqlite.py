@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+import orjson
+
 from paperradar.models import CodeLink, Listing, Paper, Summary
 from paperradar.store.base import DayCount, HistoryEntry, chunks
 
@@ -35,18 +37,22 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _json_list(items: tuple[str, ...]) -> str:
+    return orjson.dumps(items).decode()
+
+
 def paper_to_row(p: Paper) -> tuple:
     return (
-        p.arxiv_id, p.version, p.title, json.dumps(list(p.authors), ensure_ascii=False), p.abstract,
-        json.dumps(list(p.categories), ensure_ascii=False), p.primary_category, p.comment,
+        p.arxiv_id, p.version, p.title, _json_list(p.authors), p.abstract,
+        _json_list(p.categories), p.primary_category, p.comment,
         p.journal_ref, p.doi, p.license, p.submitted, p.updated,
     )
 
 
 def row_to_paper(row: Sequence) -> Paper:
     return Paper(
-        arxiv_id=row[0], version=row[1], title=row[2], authors=tuple(json.loads(row[3])),
-        abstract=row[4], categories=tuple(json.loads(row[5])), primary_category=row[6],
+        arxiv_id=row[0], version=row[1], title=row[2], authors=tuple(orjson.loads(row[3])),
+        abstract=row[4], categories=tuple(orjson.loads(row[5])), primary_category=row[6],
         comment=row[7], journal_ref=row[8], doi=row[9], license=row[10], submitted=row[11],
         updated=row[12],
     )
@@ -85,6 +91,8 @@ class SQLiteStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=10000")
+        self.conn.execute("PRAGMA cache_size=-32000")  # 32 MB page cache: bulk ingest re-reads little
+        self.conn.execute("PRAGMA temp_store=MEMORY")
         self._depth = 0
         self._migrate()
 
