@@ -1,0 +1,108 @@
+"""LLM summaries from any OpenAI-compatible chat-completions endpoint.
+
+:func:`build_summarizer` is the one entry point the ``summarize`` job needs;
+it resolves settings from arguments first, then environment variables:
+
+- ``PAPERRADAR_LLM_BASE_URL``: e.g. ``https://api.deepseek.com/v1``, ``http://127.0.0.1:11434/v1``
+- ``PAPERRADAR_LLM_MODEL``: the model name the server knows
+- ``PAPERRADAR_LLM_API_KEY_ENV``: the *name* of the variable holding the key
+  (default ``OPENAI_API_KEY``); the key itself is never stored or printed
+- ``PAPERRADAR_LLM_PRICE_IN`` / ``PAPERRADAR_LLM_PRICE_OUT``: US$ per 1M tokens
+- ``PAPERRADAR_LLM_CACHE``: response cache file (default ``<store>.llm-cache.sqlite``)
+
+See docs/llm.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from paperradar.enrich.base import Summarizer
+from paperradar.enrich.llm.cache import ResponseCache, default_cache_path
+from paperradar.enrich.llm.client import ChatClient, LLMError, Usage
+from paperradar.enrich.llm.cost import Pricing
+from paperradar.enrich.llm.parse import ParseError, parse_summary
+from paperradar.enrich.llm.prompt import DEFAULT_PROMPT, PromptError, load_prompt
+from paperradar.enrich.llm.summarizer import FORMAT_CHAIN, LLMSummarizer
+
+ENV_BASE_URL = "PAPERRADAR_LLM_BASE_URL"
+ENV_MODEL = "PAPERRADAR_LLM_MODEL"
+ENV_API_KEY_ENV = "PAPERRADAR_LLM_API_KEY_ENV"
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+
+
+class LLMConfigError(ValueError):
+    """A setting is missing or invalid; the message says which and how to give it."""
+
+
+def build_summarizer(
+    language: str = "English",
+    concurrency: int = 4,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key_env: str | None = None,
+    fallback: Summarizer | None = None,
+    cache_path: str | Path | None = None,
+    store_location: str | None = None,
+    use_cache: bool = True,
+    timeout: float = 120.0,
+    max_retries: int = 4,
+    price_in: float | None = None,
+    price_out: float | None = None,
+    max_tokens: int | None = 1024,
+    temperature: float | None = 0.2,
+    structured: str = "auto",
+    prompt: str = DEFAULT_PROMPT,
+    **client_kw: Any,
+) -> LLMSummarizer:
+    """Build the LLM backend; raises :class:`LLMConfigError` with a clear message on bad settings.
+
+    ``api_key_env=None`` means ``$PAPERRADAR_LLM_API_KEY_ENV``, else ``OPENAI_API_KEY``; a
+    missing key is fine for local servers (Ollama, llama.cpp, vLLM) and simply not sent.
+    The cache lives at ``cache_path``, else ``$PAPERRADAR_LLM_CACHE``, else next to the
+    store file given as ``store_location``; with none of them (or ``use_cache=False``)
+    nothing is cached. ``client_kw`` goes to :class:`ChatClient` (e.g. ``backoff_base``,
+    ``transport``, ``sleep``), mainly for tests.
+    """
+    base_url = base_url or os.environ.get(ENV_BASE_URL)
+    model = model or os.environ.get(ENV_MODEL)
+    if not base_url:
+        raise LLMConfigError(f"no LLM endpoint: pass --base-url or set ${ENV_BASE_URL} "
+                             "(e.g. http://127.0.0.1:11434/v1 for Ollama)")
+    if not base_url.startswith(("http://", "https://")):
+        raise LLMConfigError(f"LLM base URL {base_url!r} must start with http:// or https://")
+    if not model:
+        raise LLMConfigError(f"no LLM model: pass --model or set ${ENV_MODEL}")
+    if not language or not language.strip():
+        raise LLMConfigError("the output language cannot be empty")
+    if concurrency < 1:
+        raise LLMConfigError("concurrency must be at least 1")
+    if timeout <= 0:
+        raise LLMConfigError("timeout must be positive")
+    if structured != "auto" and structured not in FORMAT_CHAIN:
+        raise LLMConfigError(f"structured output mode must be 'auto' or one of {', '.join(FORMAT_CHAIN)}")
+    key_env = api_key_env or os.environ.get(ENV_API_KEY_ENV) or DEFAULT_API_KEY_ENV
+    try:
+        pricing = Pricing.from_env(price_in, price_out)
+        template = load_prompt(prompt)
+    except (ValueError, OSError) as exc:
+        raise LLMConfigError(str(exc)) from exc
+    cache = None
+    if use_cache:
+        path = cache_path or default_cache_path(store_location)
+        if path is not None:
+            cache = ResponseCache(path)
+    client = ChatClient(base_url, model, api_key=os.environ.get(key_env) or None, timeout=timeout,
+                        max_retries=max_retries, **client_kw)
+    return LLMSummarizer(client, template, language=language.strip(), concurrency=concurrency,
+                         fallback=fallback, cache=cache, pricing=pricing, max_tokens=max_tokens,
+                         temperature=temperature, structured=structured)
+
+
+__all__ = [
+    "build_summarizer", "LLMSummarizer", "LLMConfigError", "LLMError", "ParseError", "PromptError",
+    "ChatClient", "ResponseCache", "Pricing", "Usage", "parse_summary", "load_prompt",
+    "default_cache_path", "FORMAT_CHAIN",
+]

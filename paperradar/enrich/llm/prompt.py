@@ -1,0 +1,96 @@
+"""The summary prompt: a versioned text file, rendered into chat messages.
+
+The wording lives in ``prompts/summary_v1.txt`` rather than in code so that a
+change of wording is a change of file with its own version line; the version
+is part of every cache key and of every stored summary, so a new prompt makes
+old answers "not current" instead of silently mixing two prompts' output.
+Only the paper's title and abstract are ever sent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from paperradar.models import SUMMARY_FIELDS, Paper
+
+DEFAULT_PROMPT = "summary_v1.txt"
+_VERSION_RE = re.compile(r"^#\s*prompt-version:\s*(\S+)\s*$")
+
+
+class PromptError(ValueError):
+    """The prompt file is malformed (no version line or missing sections)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptTemplate:
+    version: str
+    system: str
+    user: str
+
+    def messages(self, paper: Paper, language: str, insist_language: bool = False,
+                 insist_json: bool = False) -> list[dict[str, str]]:
+        """Chat messages for one paper.
+
+        ``insist_language``/``insist_json`` add a reminder used on the one retry
+        after an answer in the wrong language or without usable JSON.
+        """
+        values = {"language": language, "title": _clean(paper.title), "abstract": _clean(paper.abstract)}
+        system = self.system.format_map(values)
+        user = self.user.format_map(values)
+        if insist_language:
+            user += (f"\n\nIMPORTANT: your previous answer was not in {language}. "
+                     f"Write the value of every field in {language} only.")
+        if insist_json:
+            user += ("\n\nIMPORTANT: your previous answer was not a valid JSON object with the fields "
+                     + ", ".join(SUMMARY_FIELDS) + ". Reply with that JSON object only.")
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _clean(text: str) -> str:
+    """Collapse the hard line breaks arXiv abstracts carry; they only cost tokens."""
+    return " ".join(text.split())
+
+
+def parse_prompt(text: str, name: str = "<prompt>") -> PromptTemplate:
+    """Parse a prompt file: a ``# prompt-version: NAME`` line, ``[system]`` and ``[user]`` sections."""
+    version = None
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        match = _VERSION_RE.match(line)
+        if match:
+            version = match.group(1)
+            continue
+        if line.startswith("#"):
+            continue
+        header = line.strip().lower()
+        if header in ("[system]", "[user]"):
+            current = sections.setdefault(header[1:-1], [])
+            continue
+        if current is not None:
+            current.append(line)
+    if not version:
+        raise PromptError(f"{name}: no '# prompt-version: NAME' line")
+    for section in ("system", "user"):
+        if not "".join(sections.get(section, [])).strip():
+            raise PromptError(f"{name}: missing or empty [{section}] section")
+    return PromptTemplate(version=version, system="\n".join(sections["system"]).strip(),
+                          user="\n".join(sections["user"]).strip())
+
+
+def load_prompt(name: str = DEFAULT_PROMPT) -> PromptTemplate:
+    """Load a prompt shipped in ``paperradar/enrich/llm/prompts/``."""
+    text = (resources.files("paperradar.enrich.llm") / "prompts" / name).read_text(encoding="utf-8")
+    return parse_prompt(text, name)
+
+
+def summary_schema() -> dict:
+    """JSON schema of the answer, sent as ``response_format`` where the server supports it."""
+    return {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in SUMMARY_FIELDS},
+        "required": list(SUMMARY_FIELDS),
+        "additionalProperties": False,
+    }
