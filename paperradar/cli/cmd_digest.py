@@ -1,0 +1,109 @@
+"""``paperradar digest daily|site``: render a day's papers as Markdown, HTML or JSON."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from paperradar.cli.common import Context, echo_json, pass_ctx, valid_date
+from paperradar.digest import FORMATS, DigestError, render_day, write_site
+from paperradar.digest.daily import parse_category_list
+
+
+def _latest_date(ctx: Context) -> str:
+    dates = ctx.store().listing_dates()
+    if not dates:
+        raise click.ClickException(f"the store {ctx.store().location} has no listings; ingest some first")
+    return dates[-1]
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    data = text.encode("utf-8")
+    if output is None:
+        sys.stdout.flush()
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+_date_option = click.option("--date", "date", callback=valid_date, metavar="YYYY-MM-DD",
+                            help="Announcement date. Default: the latest date with listings.")
+_language_option = click.option("--language", metavar="L",
+                                help="Summary language to show (e.g. Chinese, English). Default: the "
+                                     "language of the day's imported summaries; papers without one fall "
+                                     "back to their newest summary in any language.")
+_order_option = click.option("--category-order", metavar="C1,C2,...",
+                             help="Show these categories first, in this order; the rest follow in order "
+                                  "of first appearance.")
+_filter_option = click.option("--categories", metavar="C1,C2,...",
+                              help="Only these listing categories.")
+
+
+@click.group("digest")
+def command() -> None:
+    """Digests of announced papers (Markdown, HTML, JSON)."""
+
+
+@command.command("daily")
+@_date_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
+              help="dae-md: daily-arXiv-ai-enhanced's Markdown, byte for byte; md: our Markdown; "
+                   "html: a self-contained page; json: the documented schema (docs/digest.md).")
+@_order_option
+@_filter_option
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of stdout.")
+@_language_option
+@pass_ctx
+def daily(ctx: Context, date: str | None, fmt: str, category_order: str | None, categories: str | None,
+          output: Path | None, language: str | None) -> None:
+    """One day's digest, ordered by category then by listing order.
+
+    A date without listings is an error that names the nearest dates with some.
+    """
+    date = date or _latest_date(ctx)
+    try:
+        text = render_day(ctx.store(), date, fmt, language=language,
+                          category_order=parse_category_list(category_order),
+                          categories=parse_category_list(categories))
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _write_output(text, output)
+    if output is not None:
+        ctx.info(f"wrote {output}")
+
+
+@command.command("site")
+@_date_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for <date>.md, <date>.html, <date>.json and index.html.")
+@_order_option
+@_filter_option
+@_language_option
+@click.option("--json", "as_json", is_flag=True, help="Print the written paths as JSON.")
+@pass_ctx
+def site(ctx: Context, date: str | None, out_dir: Path, category_order: str | None, categories: str | None,
+         language: str | None, as_json: bool) -> None:
+    """Write a day's Markdown, HTML and JSON digests plus an index page linking all days in OUT."""
+    date = date or _latest_date(ctx)
+    try:
+        paths = write_site(ctx.store(), date, out_dir, language=language,
+                           category_order=parse_category_list(category_order),
+                           categories=parse_category_list(categories))
+    except DigestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror or exc}") from exc
+    if as_json:
+        echo_json({"date": date, "written": [str(p) for p in paths]})
+    else:
+        for path in paths:
+            click.echo(str(path))
