@@ -23,9 +23,8 @@ def _write_output(text: str, output: Path | None) -> None:
     data = text.encode("utf-8")
     if output is None:
         sys.stdout.flush()
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
