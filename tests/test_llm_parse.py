@@ -20,7 +20,8 @@ def test_plain_json_object() -> None:
 
 
 def test_code_fence_and_surrounding_prose() -> None:
-    reply = "Sure! Here is the summary:\n```json\n" + json.dumps(FIELDS, indent=2) + "\n```\nLet me know {if} more."
+    reply = ("Sure! Here is the summary:\n```json\n" + json.dumps(FIELDS, indent=2)
+             + "\n```\nLet me know {if} more.")
     assert parse_summary(reply) == FIELDS
 
 
@@ -35,7 +36,8 @@ def test_latex_backslashes_survive() -> None:
              '\\mathcal{O}(n)", "motivation": "line one\\nline two", "method": "m", '
              '"result": "\\beta \\times 2", "conclusion": "c"}')
     fields = parse_summary(reply)
-    assert fields["tldr"] == "Minimise \\frac{1}{2}\\|x\\|^2 with \\nabla f and \\theta, \\alpha=0.1, \\mathcal{O}(n)"
+    assert fields["tldr"] == ("Minimise \\frac{1}{2}\\|x\\|^2 with \\nabla f and \\theta, \\alpha=0.1, "
+                              "\\mathcal{O}(n)")
     assert fields["result"] == "\\beta \\times 2"
     assert fields["motivation"] == "line one line two"  # a real \n escape stays a line break (then folded)
 

@@ -7,15 +7,15 @@ the answer was unusable. A paper whose LLM answer fails for good gets the
 fallback backend's (extractive) summary, delivered unchanged, so the store
 never holds placeholder text and the next run tries the LLM again.
 
-Requests run on a bounded thread pool; ``on_done`` is always called from the
-thread that called :meth:`LLMSummarizer.summarize_many`.
+Requests run on a bounded thread pool (at most ``concurrency`` in flight);
+``on_done`` is always called from the thread that called :meth:`LLMSummarizer.summarize_many`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -153,40 +153,54 @@ class LLMSummarizer:
             return stats
         give_up: str | None = None
         unreachable = 0
+        queue = iter(todo)
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo)), thread_name_prefix="llm")
+        running: dict[Future[Outcome], Paper] = {}
+
+        def refill() -> None:
+            # A sliding window rather than submitting everything: nothing is queued that
+            # a fatal error or Ctrl-C would then have to cancel.
+            while give_up is None and len(running) < self.concurrency:
+                nxt = next(queue, None)
+                if nxt is None:
+                    return
+                running[pool.submit(self.summarize_one, nxt)] = nxt
+
         try:
-            futures: dict[Future[Outcome], Paper] = {pool.submit(self.summarize_one, p): p for p in todo}
-            for future in as_completed(futures):
-                paper = futures[future]
-                outcome = future.result() if not future.cancelled() else Outcome(paper, None, Usage())
-                charge(stats, outcome.usage, self.pricing)
-                if outcome.fields is not None:
-                    unreachable = 0
-                    if self.cache is not None:
-                        self.cache.put(paper.arxiv_id, paper.version, self.model, self.prompt_version,
-                                       self.language, outcome.fields, outcome.usage)
-                    stats.done += 1
-                    on_done(self._summary(paper, outcome.fields))
-                    continue
-                error = outcome.error
-                if give_up is None and isinstance(error, LLMError):
-                    unreachable = unreachable + 1 if (error.retryable and error.status is None) else 0
-                    if error.fatal:
-                        give_up = f"stopped asking {self.client.base_url}: {error}"
-                    elif unreachable >= UNREACHABLE_AFTER:
-                        give_up = (f"stopped asking {self.client.base_url}: {unreachable} papers in a row "
-                                   f"got no answer ({error})")
-                    if give_up is not None:
-                        stats.errors.append(give_up)
-                        for other in futures:
-                            other.cancel()
-                if error is not None:
+            refill()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    paper = running.pop(future)
+                    outcome = future.result()
+                    charge(stats, outcome.usage, self.pricing)
+                    if outcome.fields is not None:
+                        unreachable = 0
+                        if self.cache is not None:
+                            self.cache.put(paper.arxiv_id, paper.version, self.model, self.prompt_version,
+                                           self.language, outcome.fields, outcome.usage)
+                        stats.done += 1
+                        on_done(self._summary(paper, outcome.fields))
+                        continue
+                    error = outcome.error
                     stats.errors.append(f"{paper.arxiv_id}: {error}")
-                elif give_up is not None:
-                    stats.errors.append(f"{paper.arxiv_id}: not sent ({give_up.split(':', 1)[0]})")
-                self._fall_back(paper, stats, on_done)
+                    if give_up is None and isinstance(error, LLMError):
+                        unreachable = unreachable + 1 if (error.retryable and error.status is None) else 0
+                        if error.fatal:
+                            give_up = f"stopped asking {self.client.base_url}: {error}"
+                        elif unreachable >= UNREACHABLE_AFTER:
+                            give_up = (f"stopped asking {self.client.base_url}: {unreachable} papers in a "
+                                       f"row got no answer ({error})")
+                        if give_up is not None:
+                            stats.errors.insert(0, give_up)
+                    self._fall_back(paper, stats, on_done)
+                refill()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if give_up is not None:
+            for paper in queue:  # never sent: straight to the fallback
+                stats.errors.append(f"{paper.arxiv_id}: not sent, endpoint given up")
+                self._fall_back(paper, stats, on_done)
         return stats
 
     def _fall_back(self, paper: Paper, stats: RunStats, on_done: Callable[[Summary], None]) -> None:
