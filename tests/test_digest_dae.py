@@ -64,8 +64,8 @@ def test_dae_md_default_order_is_first_appearance_and_stdout(tmp_path: Path) -> 
     runner = CliRunner()
     default = runner.invoke(cli, ["--db", str(db), "digest", "daily", "--date", date, "--format", "dae-md"])
     assert default.exit_code == 0, default.output
-    first_seen = list(dict.fromkeys(json.loads(line)["categories"][0]
-                                    for line in gzip.open(source, "rt", encoding="utf-8")))
+    with gzip.open(source, "rt", encoding="utf-8") as handle:
+        first_seen = list(dict.fromkeys(json.loads(line)["categories"][0] for line in handle))
     assert [c.decode() for c in TOC_ENTRY.findall(default.stdout_bytes)] == first_seen
     explicit = runner.invoke(cli, ["--db", str(db), "digest", "daily", "--date", date, "--format", "dae-md",
                                    "--category-order", ",".join(first_seen)])

@@ -23,7 +23,9 @@ from paperradar.digest.text import (
     stars_text,
 )
 
-_MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+?\$", re.S)
+# $$display$$, or $inline$ whose content neither starts nor ends with a space and whose closing
+# dollar is not followed by a digit (so "costs $5 and $6" stays text), as Pandoc decides.
+_MATH = re.compile(r"\$\$(?=\S).+?(?<=\S)\$\$|\$(?=[^\s$])[^$]*?(?<=\S)\$(?!\d)", re.S)
 _ALWAYS = re.compile(r"[`*\[\]<~]")
 _ASCII_PUNCT = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""
 _BACKSLASH = re.compile(rf"\\(?=[{_ASCII_PUNCT}])|\\$")
@@ -83,7 +85,8 @@ def header_lines(day: DigestDay) -> list[str]:
     lines = [f"# arXiv digest: {day.date}", ""]
     cats = len(day.categories)
     summary = f", summaries in {day.language}" if day.language else ""
-    lines.append(f"**{day.total} papers** in {cats} {'category' if cats == 1 else 'categories'}{summary}.")
+    papers = "paper" if day.total == 1 else "papers"
+    lines.append(f"**{day.total} {papers}** in {cats} {'category' if cats == 1 else 'categories'}{summary}.")
     lines.append("")
     if day.repeats:
         lines += [f"> **Repeat:** this day lists exactly the papers of {day.repeats} "
