@@ -80,6 +80,8 @@ def ingest_records(
             _apply(store, batch, report, now)
             if on_progress:
                 on_progress(len(batch))
+        if report.new or report.updated:  # tells the search index it is behind
+            store.set_meta("papers.generation", str(int(store.get_meta("papers.generation") or 0) + 1))
     return report
 
 

@@ -1,0 +1,57 @@
+"""``paperradar eval retrieval --beir DIR``: nDCG@10, Recall@100, MRR@10, latency."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from paperradar.cli.common import Context, echo_json, pass_ctx
+from paperradar.evaluate.retrieval import BeirError, build_ranker, default_cache, evaluate_beir, load_beir
+from paperradar.index.embed import EmbeddingError, make_embedder
+from paperradar.index.hybrid import MODES
+
+
+@click.command("retrieval")
+@click.option("--beir", "folder", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="BEIR-layout folder: corpus.jsonl[.gz], queries.jsonl, qrels/SPLIT.tsv.")
+@click.option("--split", default="test", show_default=True, help="Which qrels/SPLIT.tsv to judge with.")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--embedder", "embedder_spec", metavar="SPEC", envvar="PAPERRADAR_EMBEDDER",
+              help="Embedding backend (see `paperradar index --help`).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where document vectors are cached (default ~/.cache/paperradar/beir).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def command(ctx: Context, folder: Path, split: str, mode: str, embedder_spec: str | None, cache: Path | None,
+            as_json: bool) -> None:
+    """Retrieval quality and query latency on a BEIR benchmark folder (e.g. SciFact)."""
+    try:
+        data = load_beir(folder, split)
+        embedder = make_embedder(embedder_spec) if mode != "bm25" else None
+    except (BeirError, EmbeddingError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    bar = tqdm(unit="doc", desc="embedding corpus", file=sys.stderr, disable=ctx.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        ranker = build_ranker(data, embedder, cache or default_cache(), progress=progress)
+    except EmbeddingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        bar.close()
+    result = evaluate_beir(data, ranker, mode)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{folder} split {split}, mode {mode}, {result['queries']} queries")
+    click.echo(f"nDCG@10 {result['ndcg@10']:.4f}  Recall@100 {result['recall@100']:.4f}  "
+               f"MRR@10 {result['mrr@10']:.4f}  latency p50 {result['latency_ms_p50']:.1f} ms  "
+               f"p95 {result['latency_ms_p95']:.1f} ms")

@@ -1,0 +1,126 @@
+"""Okapi BM25 (Lucene variant) over a sparse term matrix, rebuilt cheaply on change.
+
+Term frequencies are kept as a CSR matrix (documents x terms) so that adding
+or replacing papers only tokenises those papers; the BM25 weights (which
+depend on corpus-wide IDF and average length) are recomputed from the counts
+in one vectorised pass. Query time is a sum over the posting lists of the
+query terms into a dense score array, so cost grows with posting-list length
+rather than corpus size times query length.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from paperradar.index.text import terms as doc_terms
+
+K1 = 1.2
+B = 0.75
+
+
+class Vocabulary:
+    """Term -> column id, growing as new words arrive (ids never change)."""
+
+    def __init__(self, words: list[str] | None = None) -> None:
+        self.words: list[str] = list(words or [])
+        self.ids: dict[str, int] = {w: i for i, w in enumerate(self.words)}
+
+    def add(self, term: str) -> int:
+        idx = self.ids.get(term)
+        if idx is None:
+            idx = self.ids[term] = len(self.words)
+            self.words.append(term)
+        return idx
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def count_matrix(texts: Sequence[str], vocab: Vocabulary) -> sp.csr_matrix:
+    """Term-frequency rows for ``texts``, growing ``vocab`` as needed."""
+    indptr, indices, data = [0], [], []
+    for text in texts:
+        counts: dict[int, int] = {}
+        for term in doc_terms(text):
+            idx = vocab.add(term)
+            counts[idx] = counts.get(idx, 0) + 1
+        indices.extend(counts.keys())
+        data.extend(counts.values())
+        indptr.append(len(indices))
+    return sp.csr_matrix(
+        (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int32),
+         np.array(indptr, dtype=np.int64)),
+        shape=(len(texts), max(len(vocab), 1)),
+    )
+
+
+def resize(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
+    matrix = matrix.tocsr()
+    matrix.resize((matrix.shape[0], columns))
+    return matrix
+
+
+class BM25:
+    """Scores for one snapshot of the corpus.
+
+    ``postings`` is the BM25 weight matrix transposed to terms x documents
+    (CSR), so each query term is one contiguous slice.
+    """
+
+    def __init__(self, counts: sp.csr_matrix, vocab: Vocabulary, k1: float = K1, b: float = B) -> None:
+        self.vocab = vocab
+        self.k1, self.b = k1, b
+        self.n_docs = counts.shape[0]
+        counts = resize(counts, max(len(vocab), 1))
+        lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
+        avg = float(lengths.mean()) if self.n_docs and lengths.mean() > 0 else 1.0
+        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float32)
+        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        coo = counts.tocoo()
+        tf = coo.data
+        norm = k1 * (1.0 - b + b * lengths[coo.row] / avg)
+        weights = self.idf[coo.col] * tf * (k1 + 1.0) / (tf + norm)
+        self.postings = sp.csr_matrix((weights.astype(np.float32), (coo.col, coo.row)),
+                                      shape=(counts.shape[1], self.n_docs))
+        self.postings.sort_indices()
+
+    def term_ids(self, query_terms: Sequence[str]) -> list[int]:
+        return [self.vocab.ids[t] for t in query_terms if t in self.vocab.ids]
+
+    def scores(self, query_terms: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:
+        """BM25 score of every document (0 where no query term occurs)."""
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        weights = weights if weights is not None else [1.0] * len(query_terms)
+        ptr, idx, data = self.postings.indptr, self.postings.indices, self.postings.data
+        for term, weight in zip(query_terms, weights, strict=True):
+            col = self.vocab.ids.get(term)
+            if col is None:
+                continue
+            start, end = ptr[col], ptr[col + 1]
+            out[idx[start:end]] += data[start:end] * weight if weight != 1.0 else data[start:end]
+        return out
+
+    # -- persistence ----------------------------------------------------------
+    @staticmethod
+    def save_counts(folder: Path, counts: sp.csr_matrix, vocab: Vocabulary) -> None:
+        """Write counts and vocabulary atomically enough: temp names, then rename."""
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "bm25_counts.tmp.npz"
+        sp.save_npz(tmp, counts.tocsr(), compressed=False)
+        tmp.replace(folder / "bm25_counts.npz")
+        vtmp = folder / "bm25_vocab.tmp.json"
+        vtmp.write_text(json.dumps(vocab.words, ensure_ascii=False), encoding="utf-8")
+        vtmp.replace(folder / "bm25_vocab.json")
+
+    @staticmethod
+    def load_counts(folder: Path) -> tuple[sp.csr_matrix, Vocabulary] | None:
+        path, vpath = folder / "bm25_counts.npz", folder / "bm25_vocab.json"
+        if not path.exists() or not vpath.exists():
+            return None
+        vocab = Vocabulary(json.loads(vpath.read_text(encoding="utf-8")))
+        return resize(sp.load_npz(path).tocsr(), max(len(vocab), 1)), vocab
