@@ -86,11 +86,18 @@ def load_prompt(name: str = DEFAULT_PROMPT) -> PromptTemplate:
     return parse_prompt(text, name)
 
 
-def summary_schema() -> dict:
-    """JSON schema of the answer, sent as ``response_format`` where the server supports it."""
+def summary_schema(max_chars: int | None = None) -> dict:
+    """JSON schema of the answer, sent as ``response_format`` where the server supports it.
+
+    ``max_chars`` bounds each field: grammar-constrained local servers enforce it, which
+    stops small models from rambling until ``max_tokens`` cuts the JSON off.
+    """
+    field: dict = {"type": "string", "minLength": 1}
+    if max_chars is not None:
+        field["maxLength"] = max_chars
     return {
         "type": "object",
-        "properties": {name: {"type": "string"} for name in SUMMARY_FIELDS},
+        "properties": {name: dict(field) for name in SUMMARY_FIELDS},
         "required": list(SUMMARY_FIELDS),
         "additionalProperties": False,
     }

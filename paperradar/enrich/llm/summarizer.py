@@ -39,13 +39,20 @@ FORMAT_CHAIN = ("json_schema", "json_object_schema", "json_object", "none")
 UNREACHABLE_AFTER = 3
 
 
+# Per-field length bound in the grammar of llama-cpp-python's json_object+schema mode.
+# (Hosted APIs get no bound: strict json_schema modes reject length keywords.)
+GRAMMAR_MAX_CHARS = 400
+
+
 def response_format(mode: str) -> dict | None:
-    schema = summary_schema()
     if mode == "json_schema":
+        schema = summary_schema()
+        for prop in schema["properties"].values():
+            prop.pop("minLength", None)
         return {"type": "json_schema",
                 "json_schema": {"name": "paper_summary", "strict": True, "schema": schema}}
     if mode == "json_object_schema":
-        return {"type": "json_object", "schema": schema}
+        return {"type": "json_object", "schema": summary_schema(GRAMMAR_MAX_CHARS)}
     if mode == "json_object":
         return {"type": "json_object"}
     return None
