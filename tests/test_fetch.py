@@ -366,3 +366,23 @@ def test_cli_fetch_exit_codes(httpserver, tmp_path):
     assert ok.exit_code == 0 and "new 16" in ok.stdout
     conflict = runner.invoke(cli, ["--db", db, "fetch", "oai", "--resume", "--set", "cs"])
     assert conflict.exit_code == 2 and "do not combine" in conflict.stderr
+
+
+def test_cli_fetch_oai_interrupted_then_resumed(httpserver, tmp_path):
+    pages = oai_pages()
+    runner = CliRunner()
+    db = str(tmp_path / "s.db")
+    httpserver.expect_request("/oai", query_string=FIRST).respond_with_data(pages[0], content_type=XML)
+    httpserver.expect_oneshot_request("/oai", query_string={"verb": "ListRecords",
+                                                            "resumptionToken": "tok-1"}) \
+        .respond_with_data("<OAI-PMH", content_type=XML)
+    args = ["--db", db, "fetch", "oai", "--set", "cs", "--from", "2015-01-16", "--delay", "0",
+            "--base-url", httpserver.url_for("/oai")]
+    broken = runner.invoke(cli, args)
+    assert broken.exit_code == 1 and "Traceback" not in broken.output
+    assert "1 page(s) stored; continue with: paperradar fetch oai --resume" in broken.stderr
+    httpserver.clear()
+    serve_oai(httpserver, pages)
+    resumed = runner.invoke(cli, ["--db", db, "fetch", "oai", "--resume", "--delay", "0", "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["new"] == 30 and "resuming the harvest" in resumed.stderr

@@ -25,7 +25,7 @@ def _json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")(f)
 
 
-def _run(ctx: Context, as_json: bool, delay: float, job: Callable, hint: str = "") -> None:
+def _run(ctx: Context, as_json: bool, delay: float, job: Callable) -> None:
     """Open a polite client, run ``job(store, client)``, report, map failures to exit codes."""
     from paperradar.fetch import FetchError, FetchUnavailable, PoliteClient
 
@@ -37,7 +37,7 @@ def _run(ctx: Context, as_json: bool, delay: float, job: Callable, hint: str = "
         click.echo(f"error: network unavailable: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
     except FetchError as exc:
-        raise click.ClickException(f"{exc}{hint}") from None
+        raise click.ClickException(str(exc)) from None
     for rejection in report.rejections:
         click.echo(f"rejected: {rejection}", err=True)
     if as_json:
@@ -79,18 +79,24 @@ def command() -> None:
 def oai(ctx: Context, from_date: str | None, until_date: str | None, set_spec: str | None, prefix: str,
         base_url: str | None, resume: bool, delay: float, as_json: bool) -> None:
     """Harvest metadata with OAI-PMH ListRecords (bulk, no daily listings)."""
-    from paperradar.fetch import OAI_URL, harvest_oai
+    from paperradar.fetch import OAI_URL, FetchError, FetchUnavailable, harvest_oai, load_oai_state
 
     if resume and (from_date or until_date or set_spec):
         raise click.UsageError("--resume continues the stored harvest; "
                                "do not combine it with --from/--until/--set")
 
     def job(store, client):  # noqa: ANN001, ANN202 - local callback
-        return harvest_oai(store, client, base_url=base_url or OAI_URL, prefix=prefix, set_spec=set_spec,
-                           from_date=from_date, until_date=until_date, resume=resume, progress=ctx.info)
+        try:
+            return harvest_oai(store, client, base_url=base_url or OAI_URL, prefix=prefix, set_spec=set_spec,
+                               from_date=from_date, until_date=until_date, resume=resume, progress=ctx.info)
+        except FetchError as exc:
+            state = load_oai_state(store) or {}
+            if state.get("token") and not isinstance(exc, FetchUnavailable):
+                raise FetchError(f"{exc}\n{state.get('pages')} page(s) stored; continue with: "
+                                 "paperradar fetch oai --resume") from None
+            raise
 
-    _run(ctx, as_json, delay, job,
-         hint="\npages stored so far are kept; continue with: paperradar fetch oai --resume")
+    _run(ctx, as_json, delay, job)
 
 
 @command.command("api")
