@@ -364,3 +364,22 @@ def test_configuration_errors(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("PAPERRADAR_LLM_MODEL", "env-model")
     s = build_summarizer(cache_path=tmp_path / "c.sqlite")
     assert s.model == "env-model" and s.pricing.per_million_in == 0.5
+
+
+def test_interrupt_does_not_wait_out_retries(server, tmp_path) -> None:
+    script = serve(server, ok(), status(503, {"Retry-After": "30"}))
+    s = build(server, tmp_path, concurrency=2)
+
+    def interrupt(summary: Summary) -> None:
+        time.sleep(0.3)  # let the other worker get its 503 and start waiting
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        s.summarize_many([paper(1), paper(2), paper(3)], interrupt)
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith("llm") for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name.startswith("llm") for t in threading.enumerate()), "workers still waiting to retry"
+    assert time.monotonic() - started < 5, "Ctrl-C must not wait 30 s for a retry"
+    assert len(script.requests) == 2

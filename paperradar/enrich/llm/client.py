@@ -18,7 +18,6 @@ import email.utils
 import random
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +88,6 @@ class ChatClient:
         backoff_max: float = 60.0,
         retry_after_max: float = 300.0,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -97,7 +95,8 @@ class ChatClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
-        self._sleep = sleep
+        # Set by the caller on Ctrl-C: waiting workers wake up and give up instead of retrying.
+        self.cancelled = threading.Event()
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -159,7 +158,8 @@ class ChatClient:
                 if error.retryable:
                     raise LLMError(f"{error} (gave up after {attempt} attempts)", error.status, True)
                 raise error
-            self._sleep(self.backoff(attempt, retry_after))
+            if self.cancelled.wait(self.backoff(attempt, retry_after)):
+                raise LLMError(f"{error} (cancelled before retrying)", error.status)
 
     def _reply(self, response: httpx.Response) -> ChatReply:
         try:

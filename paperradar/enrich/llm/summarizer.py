@@ -173,6 +173,7 @@ class LLMSummarizer:
                     return
                 running[pool.submit(self.summarize_one, nxt)] = nxt
 
+        self.client.cancelled.clear()
         try:
             refill()
             while running:
@@ -202,8 +203,13 @@ class LLMSummarizer:
                             stats.errors.insert(0, give_up)
                     self._fall_back(paper, stats, on_done)
                 refill()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            # Ctrl-C (or a failing on_done): wake workers sleeping before a retry so they
+            # give up, and do not wait for requests still in flight.
+            self.client.cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         if give_up is not None:
             for paper in queue:  # never sent: straight to the fallback
                 stats.errors.append(f"{paper.arxiv_id}: not sent, endpoint given up")
