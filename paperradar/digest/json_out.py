@@ -7,8 +7,9 @@ the abstract with its original line breaks), so consumers can render as they lik
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from paperradar.digest.daily import DigestDay, DigestPaper
 from paperradar.models import SUMMARY_FIELDS
@@ -59,4 +60,5 @@ def day_dict(day: DigestDay) -> dict[str, Any]:
 
 
 def render_json(day: DigestDay) -> str:
-    return json.dumps(day_dict(day), ensure_ascii=False, indent=2) + "\n"
+    """UTF-8 JSON, two-space indent, keys in schema order (orjson: ~10x faster than json with indent)."""
+    return orjson.dumps(day_dict(day), option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode("utf-8")

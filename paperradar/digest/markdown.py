@@ -26,19 +26,18 @@ from paperradar.digest.text import (
 # $$display$$, or $inline$ whose content neither starts nor ends with a space and whose closing
 # dollar is not followed by a digit (so "costs $5 and $6" stays text), as Pandoc decides.
 _MATH = re.compile(r"\$\$(?=\S).+?(?<=\S)\$\$|\$(?=[^\s$])[^$]*?(?<=\S)\$(?!\d)", re.S)
-_ALWAYS = re.compile(r"[`*\[\]<~]")
 _ASCII_PUNCT = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""
-_BACKSLASH = re.compile(rf"\\(?=[{_ASCII_PUNCT}])|\\$")
-_EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
-_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+# Every character Markdown could act on, each escaped by a backslash in front, in one pass:
+# a backslash only where it would escape what follows, ``_`` only at word edges (snake_case
+# stays readable), ``&`` only where it would start an entity, the rest always.
+_SPECIAL = re.compile(
+    rf"(?=[\\`*\[\]<~_&])(?:\\(?=[{_ASCII_PUNCT}])|\\$|[`*\[\]<~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|&(?=#?[0-9A-Za-z]+;))"
+)
 _BLOCK_START = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|>|[+=|](?=\s|$)|-(?=[\s-]|$)|\d{1,9}(?=[.)](?:\s|$)))")
 
 
 def _escape_plain(text: str) -> str:
-    text = _BACKSLASH.sub(r"\\\\", text)
-    text = _ALWAYS.sub(lambda m: "\\" + m.group(0), text)
-    text = _EDGE_UNDERSCORE.sub(r"\\_", text)
-    return _ENTITY.sub(r"\\&", text)
+    return _SPECIAL.sub(r"\\\g<0>", text)
 
 
 def code_span(text: str) -> str:
