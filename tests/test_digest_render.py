@@ -231,6 +231,9 @@ def test_missing_date_names_nearest_dates(db: str) -> None:
     assert "no listings for 2026-06-04" in result.output
     assert "nearest dates with listings: 2026-06-01, 2026-06-02, 2026-06-05" in result.output
     assert "Traceback" not in result.output
+    none = CliRunner().invoke(cli, ["--db", db, "digest", "daily", "--date", "2026-06-01", "--categories",
+                                    "math.AG"])
+    assert none.exit_code == 1 and "categories listed that day: cs.CV, cs.CL" in none.output
     bad = CliRunner().invoke(cli, ["--db", db, "digest", "daily", "--date", "June 4"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
 

@@ -147,7 +147,11 @@ def build_day(
         first.setdefault(listing.arxiv_id, listing)
     if categories:
         keep = set(categories)
+        day_categories = list(dict.fromkeys(x.category for x in first.values()))
         first = {pid: x for pid, x in first.items() if x.category in keep}
+        if not first:
+            raise DigestError(f"no papers in {', '.join(categories)} on {date}; "
+                              f"categories listed that day: {', '.join(day_categories)}")
     ids = list(first)
     papers = store.get_papers(ids)
     summaries = store.summaries_for(ids) if ids else {}
