@@ -48,5 +48,23 @@ def day_infos(store: Store, dates: list[str] | None = None) -> list[DayInfo]:
 
 
 def day_info(store: Store, date: str) -> DayInfo:
-    found = day_infos(store, [date])
-    return found[0] if found else DayInfo(date, 0)
+    """DayInfo for one date, reading only that day and the few days before it
+    (digests call this, so its cost must not grow with the store)."""
+    listings = store.listings_on(date)
+    if not listings:
+        return DayInfo(date, 0)
+    first_cat: dict[str, str] = {}
+    for x in listings:
+        first_cat.setdefault(x.arxiv_id, x.category)
+    ids = frozenset(first_cat)
+    first = store.first_listed(list(ids))
+    already_seen = sum(1 for pid in ids if first.get(pid, date) < date)
+    repeats = None
+    earlier = [d for d in store.listing_dates() if d < date]
+    # walk back through a chain of identical days (Sat -> Fri, Sun -> Sat -> Fri) to the original
+    while earlier and already_seen == len(ids):
+        previous = earlier.pop()
+        if frozenset(x.arxiv_id for x in store.listings_on(previous)) != ids:
+            break
+        repeats = previous
+    return DayInfo(date, len(ids), dict(Counter(first_cat.values())), repeats, already_seen)

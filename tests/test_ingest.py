@@ -144,3 +144,13 @@ def test_cli_ingest_and_stats(tmp_path, days_dir):
                                                                   ("2026-06-27", "2026-06-26")]
     res = runner.invoke(cli, ["--db", str(db), "stats"])
     assert "REPEAT of 2026-06-26" in res.stdout
+
+
+def test_day_info_agrees_with_full_pass(store, days_dir):
+    for day in ("2026-06-18", "2026-06-19", "2026-06-20", "2026-06-21", "2026-06-22", "2026-06-23"):
+        ingest(store, days_dir / f"{day}_AI_enhanced_Chinese.jsonl.gz")
+    from paperradar.days import day_infos
+
+    full = day_infos(store)
+    assert [d.repeats for d in full] == [None, None, "2026-06-19", "2026-06-19", "2026-06-19", None]
+    assert [day_info(store, d.date) for d in full] == full

@@ -69,6 +69,9 @@ class Store(Protocol):
 
     def next_position(self, date: str) -> int: ...
 
+    def first_listed(self, ids: Sequence[str]) -> dict[str, str]:
+        """Earliest listing date per paper."""
+
     def last_listed(self, ids: Sequence[str]) -> dict[str, str]:
         """Latest listing date per paper: newer observations win over older ones."""
 

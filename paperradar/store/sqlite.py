@@ -207,12 +207,18 @@ class SQLiteStore:
         row = self.conn.execute("SELECT max(position) FROM listings WHERE date=?", (date,)).fetchone()
         return 0 if row[0] is None else row[0] + 1
 
+    def first_listed(self, ids: Sequence[str]) -> dict[str, str]:
+        return self._listed(ids, "min")
+
     def last_listed(self, ids: Sequence[str]) -> dict[str, str]:
+        return self._listed(ids, "max")
+
+    def _listed(self, ids: Sequence[str], agg: str) -> dict[str, str]:
         out: dict[str, str] = {}
         for part in chunks(list(ids)):
             marks = ",".join("?" * len(part))
             out.update(self.conn.execute(
-                f"SELECT arxiv_id, max(date) FROM listings WHERE arxiv_id IN ({marks}) GROUP BY arxiv_id", part
+                f"SELECT arxiv_id, {agg}(date) FROM listings WHERE arxiv_id IN ({marks}) GROUP BY arxiv_id", part
             ).fetchall())
         return out
 
