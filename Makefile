@@ -3,11 +3,12 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TOOLS  := $(VENV)/.test-tools
 
 .PHONY: run test lint bench clean
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or set PYTHON=python3)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -15,10 +16,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Things the test suite drives for real: headless Chromium (web/digest checks) and a tiny local
+# LLM served by llama-cpp-python (end-to-end test of the LLM summary path).
+$(TOOLS): $(STAMP) scripts/install-test-tools.sh
+	PIP="$(BIN)/pip" sh scripts/install-test-tools.sh
+	touch $(TOOLS)
+
 run: $(STAMP)
 	$(BIN)/paperradar run
 
-test: $(STAMP)
+test: $(TOOLS)
 	$(BIN)/ruff check paperradar tests bench
 	$(BIN)/python -m pytest -q
 
