@@ -27,14 +27,16 @@ def dump(db: Path) -> list:
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"):
         cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
                 if r[1] not in ("first_seen", "last_changed", "created", "replaced_at")]
-        out.append((table, sorted(conn.execute(f"SELECT {','.join(cols)} FROM {table}").fetchall(), key=repr)))
+        rows = conn.execute(f"SELECT {','.join(cols)} FROM {table}").fetchall()
+        out.append((table, sorted(rows, key=repr)))
     conn.close()
     return out
 
 
 def test_ai_day_is_stored_completely(store, days_dir):
     path = days_dir / "2026-06-30_AI_enhanced_Chinese.jsonl.gz"
-    lines = [json.loads(x) for x in gzip.open(path, "rt", encoding="utf-8")]
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        lines = [json.loads(x) for x in handle]
     report = ingest(store, path)
     assert report.read == len(lines) and report.new == len(lines) and report.rejected == 0
     assert report.summaries_added == len(lines)
@@ -71,7 +73,8 @@ def test_reingest_changes_nothing(store, days_dir, tmp_path):
 
 def test_exact_duplicate_lines_are_counted_not_stored(store, days_dir):
     path = days_dir / "2026-06-30.jsonl.gz"
-    raw = gzip.open(path, "rt", encoding="utf-8").read().splitlines()
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        raw = handle.read().splitlines()
     report = ingest(store, path)
     assert report.duplicate == len(raw) - len(set(raw)) > 0
     assert report.new == len({json.loads(x)["id"] for x in raw}) == store.count_papers()

@@ -27,7 +27,8 @@ def test_run_without_categories_uses_the_sample(tmp_path):
     assert "no categories configured" in res.stderr
     html = (tmp_path / "site" / "2026-06-29.html").read_text(encoding="utf-8")
     assert "2026-06-29" in html and html.count("arxiv.org/abs/") >= 166
-    assert {p.name for p in (tmp_path / "site").iterdir()} >= {"index.html", "2026-06-29.md", "2026-06-29.json"}
+    written = {p.name for p in (tmp_path / "site").iterdir()}
+    assert written >= {"index.html", "2026-06-29.md", "2026-06-29.json"}
     again = invoke(tmp_path, "--json", env={"PAPERRADAR_CATEGORIES": ""})
     assert json.loads(again.stdout)["ingest"]["new"] == 0  # re-running is idempotent
 

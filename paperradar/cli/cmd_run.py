@@ -46,7 +46,8 @@ def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str
 
 
 @click.command("run")
-@click.option("--categories", metavar="C1,C2", help=f"arXiv categories to fetch (default: ${ENV_CATEGORIES}).")
+@click.option("--categories", metavar="C1,C2",
+              help=f"arXiv categories to fetch (default: ${ENV_CATEGORIES}).")
 @click.option("--offline", is_flag=True, help="Do not try the network; use the bundled sample.")
 @click.option("--site", "site_dir", default="site", show_default=True, type=click.Path(path_type=Path),
               help="Folder for the rendered digest files.")

@@ -218,7 +218,8 @@ class SQLiteStore:
         for part in chunks(list(ids)):
             marks = ",".join("?" * len(part))
             out.update(self.conn.execute(
-                f"SELECT arxiv_id, {agg}(date) FROM listings WHERE arxiv_id IN ({marks}) GROUP BY arxiv_id", part
+                f"SELECT arxiv_id, {agg}(date) FROM listings WHERE arxiv_id IN ({marks}) "
+                "GROUP BY arxiv_id", part
             ).fetchall())
         return out
 
@@ -227,7 +228,8 @@ class SQLiteStore:
         before = self.conn.total_changes
         insert = f"INSERT INTO summaries ({SUMMARY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
         self.conn.executemany(
-            insert + ("ON CONFLICT DO NOTHING" if not replace else "ON CONFLICT (arxiv_id, source, model, language, prompt_version) DO UPDATE SET "
+            insert + ("ON CONFLICT DO NOTHING" if not replace else
+                      "ON CONFLICT (arxiv_id, source, model, language, prompt_version) DO UPDATE SET "
             "tldr=excluded.tldr, motivation=excluded.motivation, method=excluded.method, "
             "result=excluded.result, conclusion=excluded.conclusion, "
             "paper_version=excluded.paper_version, created=excluded.created "
@@ -260,7 +262,8 @@ class SQLiteStore:
             "ON CONFLICT (arxiv_id) DO UPDATE SET url=excluded.url, "
             "stars=coalesce(excluded.stars, code_links.stars), "
             "last_update=coalesce(excluded.last_update, code_links.last_update) "
-            "WHERE (url, stars, last_update) IS NOT (excluded.url, coalesce(excluded.stars, code_links.stars),"
+            "WHERE (url, stars, last_update) IS NOT "
+            "(excluded.url, coalesce(excluded.stars, code_links.stars),"
             " coalesce(excluded.last_update, code_links.last_update))",
             [(c.arxiv_id, c.url, c.stars, c.last_update) for c in links],
         )
@@ -283,7 +286,8 @@ class SQLiteStore:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value=excluded.value",
             (key, value),
         )
 
