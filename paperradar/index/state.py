@@ -146,7 +146,8 @@ def _scan(store: Store) -> tuple[list[DocInfo], dict[str, str]]:
 
 
 def catch_up(store: Store, folder: Path, embedder: Embedder | None,
-             progress: Callable[[int, int], None] | None = None, spec: str | None = None) -> CatchUpReport:
+             progress: Callable[[int, int], None] | None = None, spec: str | None = None,
+             chunk: int = EMBED_CHUNK) -> CatchUpReport:
     """Bring the index up to date with the store; only new or changed papers are
     tokenised and embedded. Safe to interrupt: finished embedding chunks are kept."""
     started = time.perf_counter()
@@ -197,8 +198,8 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None,
         need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
         t0 = time.perf_counter()
         done = 0
-        for start in range(0, len(need), EMBED_CHUNK):
-            part = need[start:start + EMBED_CHUNK]
+        for start in range(0, len(need), chunk):
+            part = need[start:start + chunk]
             vecs = embedder.embed([texts[d.arxiv_id] for d in part])
             vectors.append([(d.arxiv_id, d.digest) for d in part], vecs)
             done += len(part)
