@@ -150,9 +150,13 @@ class ChatClient:
             else:
                 if response.status_code < 300:
                     return self._reply(response)
-                error = LLMError(f"HTTP {response.status_code} from {self.url}: {_server_message(response)}",
-                                 status=response.status_code,
-                                 retryable=response.status_code in RETRY_STATUS)
+                message = _server_message(response)
+                # llama-cpp-python answers an unsupported response_format with a 500 carrying
+                # the validation error: that is a rejection of the request, not a passing fault.
+                retryable = (response.status_code in RETRY_STATUS
+                             and "response_format" not in message.lower())
+                error = LLMError(f"HTTP {response.status_code} from {self.url}: {message}",
+                                 status=response.status_code, retryable=retryable)
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             if not error.retryable or attempt > self.max_retries:
                 if error.retryable:

