@@ -107,6 +107,21 @@ def paperradar(*args: str, env: dict) -> subprocess.CompletedProcess:
                           env=env, timeout=240)
 
 
+def test_real_server_steps_down_to_its_json_format(llama_server, tmp_path) -> None:
+    """llama-cpp-python rejects ``json_schema``; the backend must switch to ``json_object`` + schema."""
+    from paperradar.enrich.llm import build_summarizer
+    from paperradar.models import Paper
+
+    base, _ = llama_server
+    s = build_summarizer(base_url=base, model="smollm2", max_tokens=4, concurrency=1, use_cache=False)
+    got = []
+    stats = s.summarize_many([Paper("2604.00001", "A title", (), "An abstract.", ())], got.append)
+    assert got == [] and stats.failed == 1
+    assert s.client.requests_sent == 3  # json_schema rejected, json_object+schema cut short, one retry
+    assert "cut off at max_tokens" in stats.errors[0], stats.errors
+    assert stats.completion_tokens == 8
+
+
 def test_summarize_three_real_abstracts_with_smollm2(llama_server, tmp_path) -> None:
     base, log = llama_server
     db = tmp_path / "store.db"

@@ -67,7 +67,8 @@ class ResponseCache:
     @staticmethod
     def _key(arxiv_id: str, paper_version: int | None, model: str, prompt_version: str,
              language: str) -> tuple:
-        return (arxiv_id, -1 if paper_version is None else paper_version, model, prompt_version, language)
+        return (arxiv_id, -1 if paper_version is None else paper_version, model, prompt_version,
+                language.casefold())
 
     def get(self, arxiv_id: str, paper_version: int | None, model: str, prompt_version: str,
             language: str) -> tuple[dict[str, str], Usage] | None:
