@@ -242,6 +242,15 @@ def test_missing_fields_never_stored_as_placeholder(server, tmp_path) -> None:
     assert "missing field(s): result, conclusion" in stats.errors[0]
 
 
+def test_echoed_instructions_are_not_a_summary(server, tmp_path) -> None:
+    echo = dict(GOOD, motivation="The problem the paper addresses and why it matters.")
+    script = serve(server, ok(echo), ok(echo))
+    stats, got = run(build(server, tmp_path), [paper()])
+    assert got == [] and stats.failed == 1
+    assert "motivation only repeat the instructions" in stats.errors[0]
+    assert "repeated the instructions" in script.user_text(1)
+
+
 def test_wrong_language_retried_with_stronger_instruction(server, tmp_path) -> None:
     script = serve(server, ok(GOOD), ok(CHINESE))
     stats, got = run(build(server, tmp_path, language="Chinese"), [paper()])

@@ -30,11 +30,12 @@ class PromptTemplate:
     user: str
 
     def messages(self, paper: Paper, language: str, insist_language: bool = False,
-                 insist_json: bool = False) -> list[dict[str, str]]:
+                 insist_json: bool = False, insist_content: bool = False) -> list[dict[str, str]]:
         """Chat messages for one paper.
 
-        ``insist_language``/``insist_json`` add a reminder used on the one retry
-        after an answer in the wrong language or without usable JSON.
+        ``insist_language``/``insist_json``/``insist_content`` add a reminder used on
+        the one retry after an answer in the wrong language, without usable JSON, or
+        one that merely repeated the instructions.
         """
         values = {"language": language, "title": _clean(paper.title), "abstract": _clean(paper.abstract)}
         system = self.system.format_map(values)
@@ -45,7 +46,16 @@ class PromptTemplate:
         if insist_json:
             user += ("\n\nIMPORTANT: your previous answer was not a valid JSON object with the fields "
                      + ", ".join(SUMMARY_FIELDS) + ". Reply with that JSON object only.")
+        if insist_content:
+            user += ("\n\nIMPORTANT: your previous answer repeated the instructions instead of "
+                     "summarising. Fill every field with what this paper's abstract says.")
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def echoed(self, fields: dict[str, str]) -> list[str]:
+        """Fields that only repeat a phrase of the instructions (small models do this)."""
+        instructions = " ".join(self.system.lower().split())
+        return [name for name, text in fields.items()
+                if len(text) >= 12 and " ".join(text.lower().split()).rstrip(".;: ") in instructions]
 
 
 def _clean(text: str) -> str:

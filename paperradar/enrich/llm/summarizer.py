@@ -121,10 +121,11 @@ class LLMSummarizer:
     def summarize_one(self, paper: Paper) -> Outcome:
         """Ask, parse, validate; one retry with a reminder when the answer is unusable."""
         usage = Usage()
-        insist_language = insist_json = False
+        insist_language = insist_json = insist_content = False
         error: LLMError | ParseError | None = None
         for _ in range(2):
-            messages = self.prompt.messages(paper, self.language, insist_language, insist_json)
+            messages = self.prompt.messages(paper, self.language, insist_language, insist_json,
+                                            insist_content)
             try:
                 content, used, finish = self._ask(messages)
             except LLMError as exc:
@@ -136,6 +137,11 @@ class LLMSummarizer:
                 cut = " (answer cut off at max_tokens)" if finish == "length" else ""
                 error = ParseError(f"unusable answer: {exc}{cut}")
                 insist_json = True
+                continue
+            echoed = self.prompt.echoed(fields)
+            if echoed:
+                error = ParseError("field(s) " + ", ".join(echoed) + " only repeat the instructions")
+                insist_content = True
                 continue
             problem = language_problem(fields, self.language)
             if problem is None:
