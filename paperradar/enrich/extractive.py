@@ -1,0 +1,196 @@
+"""The offline summary backend: the five fields picked out of the abstract itself.
+
+Each sentence of the abstract gets a role (background / objective / method /
+result / other) from the shipped classifier; each field is then filled with
+whole sentences of the matching roles, in abstract order, up to the field's
+word cap. Nothing is invented: every field is text from the abstract (a
+sentence that alone overflows a cap is cut at a clause boundary and marked
+with "…"), and a field the abstract has nothing for says so plainly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from paperradar.enrich.base import RunStats
+from paperradar.enrich.roles import default_classifier
+from paperradar.enrich.roles.inference import RoleClassifier
+from paperradar.enrich.sentences import split_sentences
+from paperradar.models import Paper, Summary
+
+MODEL = "paperradar-roles-1"
+PROMPT_VERSION = "extractive-1"
+CAPS = {"tldr": 40, "motivation": 70, "method": 90, "result": 90, "conclusion": 60}
+MISSING = {
+    "tldr": "The abstract is empty.",
+    "motivation": "The abstract does not state a motivation.",
+    "method": "The abstract does not describe the method.",
+    "result": "The abstract does not report results.",
+    "conclusion": "The abstract does not state a separate conclusion.",
+}
+BATCH = 64
+
+_CONTRIBUTION = re.compile(
+    r"\b(?:we|this (?:paper|work|study|article)|our (?:paper|work))\s+(?:\w+ly\s+)?"
+    r"(?:propose|present|introduce|develop|design|build|study|investigate|address|describe|"
+    r"formulate|consider|establish|prove|show|demonstrate|explore|examine|analy[sz]e|release|"
+    r"construct|curate|derive|provide|offer|report|tackle|revisit|focus|evaluate|leverage|"
+    r"extend|aim|seek)",
+    re.I,
+)
+_NUMBER = re.compile(r"\d")
+_URL = re.compile(r"https?://|www\.|github\.com", re.I)
+_LEAD_IN = re.compile(r"^(?:[^,]{0,120}?),\s+(?=(?:we|this paper|this work|our)\b)", re.I)
+_REPORTING = re.compile(
+    r"^.{0,160}?\b(?:show|shows|demonstrate|demonstrates|indicate|indicates|reveal|reveals|confirm|"
+    r"confirms|suggest|suggests|find|found)\s+that\s+", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[–—-]\s|\s(?:which|while|whereas|where|and|but|by|through|using)\s")
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def cut_words(text: str, cap: int) -> str:
+    """First ``cap`` words of ``text`` (whitespace tokens), as the fidelity evaluation does."""
+    parts = text.split()
+    return text if len(parts) <= cap else " ".join(parts[:cap])
+
+
+def trim_clause(sentence: str, cap: int, floor: int = 6) -> str:
+    """``sentence`` if it fits ``cap`` words, else cut at the last clause boundary that fits."""
+    if word_count(sentence) <= cap:
+        return sentence
+    head = cut_words(sentence, cap)
+    best = None
+    for m in _CLAUSE_BREAK.finditer(head):
+        if word_count(head[:m.start()]) >= floor:
+            best = m.start()
+    if best is None:
+        best = len(head)
+    return head[:best].rstrip(" ,;:–—-") + " …"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+@dataclass(slots=True)
+class Sentence:
+    index: int
+    text: str
+    role: str
+    words: int
+
+
+def fill(candidates: Sequence[Sentence], cap: int) -> str:
+    """Whole sentences in priority order while they fit, then shown in abstract order.
+
+    If the first candidate alone is over the cap it is cut at a clause boundary.
+    """
+    chosen: list[Sentence] = []
+    used = 0
+    for s in candidates:
+        if used + s.words <= cap:
+            chosen.append(s)
+            used += s.words
+    if not chosen and candidates:
+        return trim_clause(candidates[0].text, cap)
+    if chosen and cap - used >= 15:
+        rest = [s for s in candidates if s not in chosen]
+        if rest:
+            piece = trim_clause(rest[0].text, cap - used, floor=8)
+            if piece != rest[0].text and word_count(piece) >= 9:
+                chosen.append(Sentence(rest[0].index, piece, rest[0].role, word_count(piece)))
+    return " ".join(s.text for s in sorted(chosen, key=lambda s: s.index))
+
+
+def _density(s: Sentence) -> int:
+    return len(_NUMBER.findall(s.text)) + sum(1 for w in s.text.split() if w[:1].isupper())
+
+
+def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, str]:
+    """The five fields from an abstract's sentences and their roles."""
+    sents = [Sentence(i, t, r, word_count(t)) for i, (t, r) in enumerate(zip(sentences, roles, strict=True))]
+    if not sents:
+        return dict(MISSING)
+    by_role: dict[str, list[Sentence]] = {}
+    for s in sents:
+        by_role.setdefault(s.role, []).append(s)
+    background, objective = by_role.get("background", []), by_role.get("objective", [])
+    method, result = by_role.get("method", []), by_role.get("result", [])
+    contribution = [s for s in sents if _CONTRIBUTION.search(s.text)]
+
+    motivation = sorted(background + objective, key=lambda s: s.index)
+    method_c = [s for s in objective + contribution if s.role != "result"][:1] + method
+    method_c = list(dict.fromkeys(s.index for s in method_c))
+    method_s = [sents[i] for i in method_c]
+    method_s += [s for s in objective + contribution if s not in method_s and s.role != "result"]
+    result_s = sorted(result, key=lambda s: (-_density(s), s.index))
+    result_s += [s for s in reversed(sents)
+                 if s.role == "other" and s not in result_s and not _URL.search(s.text)]
+    result_s += [s for s in reversed(method) if s not in result_s] if result else []
+    closing = [s for s in reversed(sents[1:]) if s.role in ("result", "other") and not _URL.search(s.text)]
+    closing += [s for s in contribution[:1] if s not in closing]
+
+    fields = {
+        "motivation": fill(motivation, CAPS["motivation"]),
+        "method": fill(method_s, CAPS["method"]),
+        "result": fill(result_s, CAPS["result"]),
+        "conclusion": fill(closing, CAPS["conclusion"]),
+        "tldr": tldr(sents, objective, contribution, method, result_s),
+    }
+    return {name: value or MISSING[name] for name, value in fields.items()}
+
+
+def tldr(sents: Sequence[Sentence], objective: Sequence[Sentence], contribution: Sequence[Sentence],
+         method: Sequence[Sentence], result: Sequence[Sentence]) -> str:
+    """One sentence: what the paper does (compressed) and, when there is one, its headline result."""
+    cap = CAPS["tldr"]
+    main = (list(contribution) or list(objective) or list(method) or list(sents))[0]
+    does = _capital(_LEAD_IN.sub("", main.text).rstrip(" ."))
+    if not result:
+        return trim_clause(does, cap).rstrip(" .…") + "."
+    does = trim_clause(does, 24).rstrip(" .…")
+    claim = _REPORTING.sub("", result[0].text).rstrip(" .")
+    claim = claim[:1].lower() + claim[1:] if claim[:2].isalpha() and not claim[:2].isupper() else claim
+    room = cap - word_count(does)
+    claim = trim_clause(claim, room, floor=4).rstrip(" .…")
+    if word_count(claim) < 4:
+        return does + "."
+    return f"{does}; {claim}."
+
+
+class ExtractiveSummarizer:
+    """Summarizer backend that copies role-selected sentences from the abstract."""
+
+    source = "extractive"
+    model = MODEL
+    prompt_version = PROMPT_VERSION
+
+    def __init__(self, language: str = "English", classifier: RoleClassifier | None = None) -> None:
+        # The fields are copied from the abstract, so they are in the abstract's language.
+        self.language = "English"
+        self.requested_language = language
+        self.classifier = classifier
+
+    def summarize_papers(self, papers: Sequence[Paper]) -> list[Summary]:
+        classifier = self.classifier or default_classifier()
+        split = [split_sentences(p.abstract) for p in papers]
+        roles = classifier.predict(split)
+        return [
+            Summary(arxiv_id=p.arxiv_id, source="extractive", model=self.model, language=self.language,
+                    paper_version=p.version, prompt_version=self.prompt_version,
+                    **build_fields(sentences, labels))
+            for p, sentences, labels in zip(papers, split, roles, strict=True)
+        ]
+
+    def summarize_many(self, papers: Sequence[Paper], on_done: Callable[[Summary], None]) -> RunStats:
+        stats = RunStats()
+        for begin in range(0, len(papers), BATCH):
+            for summary in self.summarize_papers(papers[begin:begin + BATCH]):
+                on_done(summary)
+                stats.done += 1
+        return stats

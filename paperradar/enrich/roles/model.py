@@ -1,0 +1,104 @@
+"""The role classifier's forward pass in plain numpy (no torch at inference).
+
+Network, per abstract:
+
+1. sentence vector = tanh(W [sum of n-gram rows weighted by TF-IDF ; position]);
+2. a bidirectional GRU runs over the abstract's sentence vectors, so each
+   sentence's role is decided with the whole abstract in view;
+3. softmax(W [forward state ; backward state ; sentence vector]) over the five roles.
+
+Several such networks (trained from different seeds) may ship together, keys
+prefixed ``m0.``, ``m1.`` ...; their probabilities are averaged.
+
+Weights live in one ``.npz`` of plain arrays (no pickles): the n-gram
+vocabulary as JSON text, the tables as float16/float32, parameter names as in
+the torch module of :mod:`paperradar.enrich.roles.train`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from paperradar.enrich.roles.features import Vocabulary, position_features
+
+LABELS: tuple[str, ...] = ("background", "objective", "method", "result", "other")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)
+
+
+@dataclass
+class RoleNet:
+    vocab: Vocabulary
+    members: list[dict[str, np.ndarray]]
+    labels: tuple[str, ...] = LABELS
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RoleNet:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(bytes(arrays.pop("meta")).decode("utf-8"))
+        terms = json.loads(bytes(arrays.pop("vocab")).decode("utf-8"))
+        vocab = Vocabulary(terms, arrays.pop("idf").astype(np.float32))
+        members: dict[str, dict[str, np.ndarray]] = {}
+        for key, value in arrays.items():
+            member, name = key.split(".", 1)
+            members.setdefault(member, {})[name] = value.astype(np.float32)
+        ordered = [members[k] for k in sorted(members, key=lambda m: int(m[1:]))]
+        return cls(vocab=vocab, members=ordered, labels=tuple(meta["labels"]))
+
+    @staticmethod
+    def sentence_vectors(p: dict[str, np.ndarray], bags: tuple, pos: np.ndarray) -> np.ndarray:
+        ids, weights, offsets = bags
+        rows = p["bag.weight"][ids] * weights[:, None]
+        bag = np.add.reduceat(rows, offsets[:-1], axis=0)
+        return np.tanh(np.concatenate([bag, pos], axis=1) @ p["proj.weight"].T + p["proj.bias"])
+
+    @staticmethod
+    def _gru(p: dict[str, np.ndarray], xs: np.ndarray, suffix: str, reverse: bool) -> np.ndarray:
+        w_ih, w_hh = p[f"gru.weight_ih_l0{suffix}"], p[f"gru.weight_hh_l0{suffix}"]
+        b_ih, b_hh = p[f"gru.bias_ih_l0{suffix}"], p[f"gru.bias_hh_l0{suffix}"]
+        hidden = w_hh.shape[1]
+        gi = xs @ w_ih.T + b_ih  # (T, 3H), gates in torch order r, z, n
+        h = np.zeros(hidden, dtype=np.float32)
+        out = np.zeros((len(xs), hidden), dtype=np.float32)
+        order = range(len(xs) - 1, -1, -1) if reverse else range(len(xs))
+        for t in order:
+            gh = w_hh @ h + b_hh
+            r = _sigmoid(gi[t, :hidden] + gh[:hidden])
+            z = _sigmoid(gi[t, hidden:2 * hidden] + gh[hidden:2 * hidden])
+            n = np.tanh(gi[t, 2 * hidden:] + r * gh[2 * hidden:])
+            h = (1.0 - z) * n + z * h
+            out[t] = h
+        return out
+
+    def predict_proba(self, abstracts: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """Role probabilities (n_sentences, 5) per abstract."""
+        flat = [s for a in abstracts for s in a]
+        if not flat:
+            return [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in abstracts]
+        pos = np.concatenate([position_features(len(a)) for a in abstracts if len(a)], axis=0)
+        bags = self.vocab.bags(flat)
+        total = [np.zeros((len(a), len(self.labels)), dtype=np.float32) for a in abstracts]
+        for p in self.members:
+            vecs = self.sentence_vectors(p, bags, pos)
+            start = 0
+            for k, abstract in enumerate(abstracts):
+                n = len(abstract)
+                if n == 0:
+                    continue
+                xs = vecs[start:start + n]
+                start += n
+                forward, backward = self._gru(p, xs, "", False), self._gru(p, xs, "_reverse", True)
+                h = np.concatenate([forward, backward, xs], axis=1)
+                logits = h @ p["out.weight"].T + p["out.bias"]
+                logits -= logits.max(axis=1, keepdims=True)
+                e = np.exp(logits)
+                total[k] += e / e.sum(axis=1, keepdims=True)
+        return [t / len(self.members) for t in total]

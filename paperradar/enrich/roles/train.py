@@ -1,0 +1,152 @@
+"""Reproducing the shipped role-classifier weights (needs torch; inference does not).
+
+The n-gram vocabulary and idf are fitted on CSAbstruct train; the network of
+:mod:`paperradar.enrich.roles.model` is trained on train with AdamW, and the
+epoch with the best dev score (accuracy + macro-F1) is kept. Test is never
+looked at here. The result is an ``.npz`` of plain arrays: the n-gram table in
+float16 (to stay small), the rest float32, the vocabulary as JSON text.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from paperradar.enrich.roles.features import N_POSITION_FEATURES, Vocabulary, position_features
+from paperradar.enrich.roles.model import LABELS, RoleNet
+from paperradar.evaluate.roles import Abstract, load_split, scores
+
+
+@dataclass
+class TrainConfig:
+    max_terms: int = 25000
+    hidden: int = 128
+    gru: int = 96
+    dropout: float = 0.4
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    epochs: int = 20
+    batch: int = 8
+    seed: int = 1
+    members: int = 1  # networks from seeds seed, seed+1, ...; probabilities averaged
+    threads: int = 1
+
+
+def _build_module(cfg: TrainConfig, vocab_size: int):
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bag = nn.EmbeddingBag(vocab_size, cfg.hidden, mode="sum")
+            self.proj = nn.Linear(cfg.hidden + N_POSITION_FEATURES, cfg.hidden)
+            self.gru = nn.GRU(cfg.hidden, cfg.gru, batch_first=True, bidirectional=True)
+            self.out = nn.Linear(2 * cfg.gru + cfg.hidden, len(LABELS))
+            self.drop = nn.Dropout(cfg.dropout)
+
+        def forward(self, ids, weights, offsets, pos, lengths):
+            bag = self.bag(ids, offsets, per_sample_weights=weights)
+            sent = torch.tanh(self.proj(torch.cat([self.drop(bag), pos], dim=1)))
+            seqs = torch.split(self.drop(sent), lengths)
+            padded = nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+            packed = nn.utils.rnn.pack_padded_sequence(padded, torch.tensor(lengths), batch_first=True,
+                                                       enforce_sorted=False)
+            states, _ = self.gru(packed)
+            states, _ = nn.utils.rnn.pad_packed_sequence(states, batch_first=True)
+            flat = torch.cat([states[i, :n] for i, n in enumerate(lengths)], dim=0)
+            return self.out(self.drop(torch.cat([flat, sent], dim=1)))
+
+    return Net()
+
+
+def _batch(vocab: Vocabulary, items: Sequence[Abstract]):
+    import torch
+
+    sentences = [s for a in items for s in a.sentences]
+    ids, weights, offsets = vocab.bags(sentences)
+    pos = np.concatenate([position_features(len(a.sentences)) for a in items])
+    lengths = [len(a.sentences) for a in items]
+    return (torch.from_numpy(ids), torch.from_numpy(weights), torch.from_numpy(offsets[:-1]),
+            torch.from_numpy(pos), lengths)
+
+
+def train(csabstruct: str | Path, cfg: TrainConfig | None = None,
+          log: Callable[[str], None] = print) -> tuple[bytes, dict]:
+    """Train ``cfg.members`` networks on train, each keeping its best dev epoch; returns
+    (npz bytes, {"dev": per-member dev scores, "config": ...})."""
+    import torch
+
+    cfg = cfg or TrainConfig()
+    torch.set_num_threads(cfg.threads)
+    train_set = [a for a in load_split(csabstruct, "train") if a.sentences]
+    dev_set = [a for a in load_split(csabstruct, "dev") if a.sentences]
+    vocab = Vocabulary.fit((s for a in train_set for s in a.sentences), max_terms=cfg.max_terms)
+    states, devs = [], []
+    for member in range(cfg.members):
+        log(f"network {member + 1} of {cfg.members}")
+        state, dev = _train_one(cfg, cfg.seed + member, vocab, train_set, dev_set, log)
+        states.append(state)
+        devs.append(dev)
+    return export(vocab, states, cfg), {"dev": devs, "config": asdict(cfg)}
+
+
+def _train_one(cfg: TrainConfig, seed: int, vocab: Vocabulary, train_set: list[Abstract],
+               dev_set: list[Abstract], log: Callable[[str], None]) -> tuple[dict, dict]:
+    import torch
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    label_index = {label: i for i, label in enumerate(LABELS)}
+    net = _build_module(cfg, len(vocab.terms) + 1)
+    optim = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    dev_batches = [_batch(vocab, dev_set[i:i + 64]) for i in range(0, len(dev_set), 64)]
+    dev_gold = [x for a in dev_set for x in a.labels]
+    best: tuple[float, dict, dict, int] | None = None
+    for epoch in range(1, cfg.epochs + 1):
+        net.train()
+        order = list(train_set)
+        rng.shuffle(order)
+        started = time.monotonic()
+        for begin in range(0, len(order), cfg.batch):
+            chunk = order[begin:begin + cfg.batch]
+            gold = torch.tensor([label_index[x] for a in chunk for x in a.labels])
+            loss = torch.nn.functional.cross_entropy(net(*_batch(vocab, chunk)), gold)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+        net.eval()
+        with torch.no_grad():
+            predicted = [LABELS[i] for b in dev_batches for i in net(*b).argmax(dim=1).tolist()]
+        dev = scores(dev_gold, predicted)
+        log(f"epoch {epoch:2d}  dev accuracy {dev['accuracy']:.4f}  macro-F1 {dev['macro_f1']:.4f}  "
+            f"({time.monotonic() - started:.0f}s)")
+        score = dev["accuracy"] + dev["macro_f1"]
+        if best is None or score > best[0]:
+            state = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
+            best = (score, state, dev, epoch)
+    assert best is not None
+    _, state, dev, epoch = best
+    log(f"kept epoch {epoch}")
+    return state, dev | {"epoch": epoch}
+
+
+def export(vocab: Vocabulary, states: Sequence[dict[str, np.ndarray]], cfg: TrainConfig) -> bytes:
+    meta = json.dumps({"labels": list(LABELS), "config": asdict(cfg)}).encode("utf-8")
+    terms = json.dumps(vocab.terms, ensure_ascii=False).encode("utf-8")
+    arrays = {f"m{i}.{k}": (v.astype(np.float16) if k == "bag.weight" else v.astype(np.float32))
+              for i, state in enumerate(states) for k, v in state.items()}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, meta=np.frombuffer(meta, dtype=np.uint8),
+                        vocab=np.frombuffer(terms, dtype=np.uint8), idf=vocab.idf.astype(np.float32),
+                        **arrays)
+    data = buffer.getvalue()
+    RoleNet.from_bytes(data)  # fail here, not at first use, if the layout is wrong
+    return data

@@ -1,0 +1,1 @@
+"""Evaluation of paperradar components against shared reference data."""
