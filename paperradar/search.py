@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +43,18 @@ class Result:
         return asdict(self)
 
 
+@lru_cache(maxsize=200_000)
+def _token_stems(token: str) -> tuple[str, ...]:
+    return tuple(stem(w.lower()) for w in words(token))
+
+
 def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS) -> tuple[str, list[str]]:
     """The ``width``-word window of ``text`` holding the most query terms, and the
     words in it that matched (as written in the text)."""
     tokens = text.split()
     if not tokens:
         return "", []
-    hits = [any(stem(w.lower()) in qterms for w in words(tok)) for tok in tokens]
+    hits = [any(s in qterms for s in _token_stems(tok)) for tok in tokens]
     best, best_count = 0, -1
     counts = np.concatenate([[0], np.cumsum(hits)])
     for start in range(0, max(1, len(tokens) - width + 1)):
@@ -58,7 +64,7 @@ def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS) -> tuple[st
     chosen = tokens[best:best + width]
     matched = list(dict.fromkeys(
         w for tok, hit in zip(chosen, hits[best:best + width], strict=True) if hit
-        for w in words(tok) if stem(w.lower()) in qterms))
+        for w, s in zip(words(tok), _token_stems(tok), strict=True) if s in qterms))
     prefix = "… " if best else ""
     suffix = " …" if best + width < len(tokens) else ""
     return prefix + " ".join(chosen) + suffix, matched

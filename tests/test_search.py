@@ -19,7 +19,8 @@ from paperradar.search import SearchIndex
 from paperradar.sources import parse_path
 from paperradar.store import open_store
 
-FLOOR_DAYS = ["2026-04-28", "2026-05-08", "2026-05-12", "2026-05-13", "2026-06-02", "2026-06-05", "2026-06-10"]
+FLOOR_DAYS = ["2026-04-28", "2026-05-08", "2026-05-12", "2026-05-13", "2026-06-02", "2026-06-05",
+              "2026-06-10"]
 HOSTILE = ["", " ", "x" * 10_000, '"diffusion model"', "(sampler OR solver) AND NOT gan", "diffus*",
            "-gan", "title:diffusion", "NEAR", "深度学习", "трансформер", "\x00\x01\x1b[2J", "AND OR NOT",
            "image ' \" ` ; -- DROP TABLE papers"]
@@ -148,7 +149,8 @@ def test_incremental_catch_up_update_model_change_and_resume(tmp_path: Path, day
     assert second.tokenised == second.embedded == n2 - n1 > 0
     assert staleness(store, folder) is None
 
-    changed = dataclasses.replace(extra[0].paper, version=9, abstract="A new abstract about sparse graph sampling.")
+    changed = dataclasses.replace(extra[0].paper, version=9,
+                                  abstract="A new abstract about sparse graph sampling.")
     ingest_records(store, [dataclasses.replace(extra[0], paper=changed, raw_key=None)], "update")
     third = catch_up(store, folder, model)
     assert third.tokenised == third.embedded == 1

@@ -19,9 +19,12 @@ Relevance floor (see docs/search.md): results are cut, never padded.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from paperradar.index.bm25 import BM25
 from paperradar.index.dense import FlatIndex, IVFIndex, top_k
@@ -36,8 +39,8 @@ class Params:
     depth: int = 200           # candidates taken from each retriever
     prf_docs: int = 0          # Rocchio feedback: top fused papers averaged into the query vector
     prf_beta: float = 0.0      # weight of that average
-    floor_cos: float = 0.30    # semantic-only matches below this cosine are cut
-    floor_cos_strict: float = 0.50
+    floor_cos: float = 0.39    # semantic-only matches below this cosine are cut
+    floor_cos_strict: float = 0.51
     short_terms: int = 2       # queries with at most this many content terms must match lexically
 
 
@@ -47,6 +50,17 @@ class Hit:
     score: float
     bm25: float
     cosine: float | None
+
+
+@lru_cache(maxsize=1)
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> AbstractContextManager:
+    """Query-time products are memory-bound matrix-vector products: one BLAS thread
+    is as fast and, on a busy machine, far faster than several waiting on each other."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -72,6 +86,11 @@ class Ranker:
 
     def search(self, query: str, k: int = 20, mode: str = "hybrid",
                allowed: np.ndarray | None = None) -> list[Hit]:
+        """The best ``k`` rows for ``query`` above the relevance floor, best first."""
+        with one_blas_thread():
+            return self._search(query, k, mode, allowed)
+
+    def _search(self, query: str, k: int, mode: str, allowed: np.ndarray | None) -> list[Hit]:
         p = self.params
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
