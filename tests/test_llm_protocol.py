@@ -315,6 +315,7 @@ def test_bad_key_stops_the_run_and_never_leaks_the_key(server, tmp_path, monkeyp
     assert len(script.requests) == 1, "a 401 is not retried and not repeated for every paper"
     assert stats.fallback == 5 and all(s.source == "extractive" for s in got)
     assert stats.errors[0].startswith("stopped asking") and "401" in stats.errors[0]
+    assert "4 paper(s) not sent" in stats.errors[-1]
     assert "sk-do-not-print" not in " ".join(stats.errors)
 
 

@@ -219,8 +219,10 @@ class LLMSummarizer:
             raise
         pool.shutdown(wait=True)
         if give_up is not None:
-            for paper in queue:  # never sent: straight to the fallback
-                stats.errors.append(f"{paper.arxiv_id}: not sent, endpoint given up")
+            unsent = list(queue)  # never sent: straight to the fallback
+            if unsent:
+                stats.errors.append(f"{len(unsent)} paper(s) not sent after the endpoint was given up")
+            for paper in unsent:
                 self._fall_back(paper, stats, on_done)
         return stats
 
