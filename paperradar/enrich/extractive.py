@@ -63,7 +63,7 @@ def trim_clause(sentence: str, cap: int, floor: int = 6) -> str:
     """``sentence`` if it fits ``cap`` words, else cut at the last clause boundary that fits."""
     if word_count(sentence) <= cap:
         return sentence
-    head = cut_words(sentence, cap)
+    head = cut_words(sentence, cap - 1)  # leave room for the "…" marker
     best = None
     for m in _CLAUSE_BREAK.finditer(head):
         if word_count(head[:m.start()]) >= floor:
@@ -133,7 +133,8 @@ def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, st
                  if s.role == "other" and s not in result_s and not _URL.search(s.text)]
     result_s += [s for s in reversed(method) if s not in result_s] if result else []
     closing = [s for s in reversed(sents[1:]) if s.role in ("result", "other") and not _URL.search(s.text)]
-    closing += [s for s in contribution[:1] if s not in closing]
+    if closing:  # the conclusion restates the contribution only next to a real closing claim
+        closing += [s for s in contribution[:1] if s not in closing]
 
     fields = {
         "motivation": fill(motivation, CAPS["motivation"]),

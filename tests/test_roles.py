@@ -1,0 +1,88 @@
+"""The shipped sentence-role classifier: loads without torch, scores well on CSAbstruct test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from paperradar.cli.eval_roles import command as eval_roles
+from paperradar.enrich.roles import LABELS, default_classifier
+from paperradar.enrich.roles.features import Vocabulary, grams, position_features
+from paperradar.evaluate.roles import DataError, evaluate, load_split, scores
+
+CSABSTRUCT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "csabstruct"
+
+
+def test_scores_by_hand() -> None:
+    gold = ["method", "method", "result", "background", "other"]
+    pred = ["method", "result", "result", "background", "background"]
+    s = scores(gold, pred)
+    assert s["accuracy"] == pytest.approx(3 / 5)
+    # method: tp1 fp0 fn1 -> 2/3; result: tp1 fp1 -> 2/3; background: tp1 fp1 -> 2/3; other 0; objective 0
+    assert s["per_label_f1"]["method"] == pytest.approx(2 / 3)
+    assert s["per_label_f1"]["objective"] == 0.0
+    assert s["macro_f1"] == pytest.approx((2 / 3 * 3) / 5)
+
+
+def test_features() -> None:
+    g = grams("We propose 3 new models.")
+    assert "<s> we" in g and "<num>" in g and "propose <num>" in g
+    vocab = Vocabulary.fit(["we propose a model", "we propose", "results show"], min_df=2)
+    ids, weights, offsets = vocab.bags(["we propose things", "nothing known here"])
+    assert offsets.tolist()[0] == 0 and len(offsets) == 3
+    first = weights[offsets[0]:offsets[1]]
+    assert np.linalg.norm(first) == pytest.approx(1.0, rel=1e-5)
+    # only the start marker of the unseen sentence is in the vocabulary
+    assert ids[offsets[1]:offsets[2]].tolist() == [vocab.index["<s>"]]
+    empty = Vocabulary.fit(["a b"], min_df=5).bags(["anything"])
+    assert empty[0].tolist() == [0] and empty[1].tolist() == [0.0]
+    pos = position_features(4)
+    assert pos.shape == (4, 4) and pos[0, 1] == 1 and pos[3, 2] == 1
+
+
+def test_accuracy_on_test_slice() -> None:
+    abstracts = load_split(CSABSTRUCT, "test")[:80]
+    result = evaluate(default_classifier(), abstracts)
+    # The full test split scores ~0.77 accuracy; a broken model or feature pipeline drops far below.
+    assert result["accuracy"] > 0.70
+    assert result["macro_f1"] > 0.62
+
+
+def test_probabilities_are_per_sentence_and_normalised() -> None:
+    clf = default_classifier()
+    probs = clf.predict_proba([["We propose X.", "It works well."], [], ["Only one."]])
+    assert [p.shape for p in probs] == [(2, 5), (0, 5), (1, 5)]
+    assert np.allclose(probs[0].sum(axis=1), 1.0)
+    assert clf.labels == LABELS
+
+
+def test_inference_does_not_need_torch() -> None:
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from paperradar.enrich.roles import default_classifier\n"
+            "print(default_classifier().predict([['We propose a method.', 'Results show gains.']]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "method" in out.stdout or "objective" in out.stdout
+
+
+def test_eval_roles_json() -> None:
+    res = CliRunner().invoke(eval_roles, ["--csabstruct", str(CSABSTRUCT), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert set(data) >= {"accuracy", "macro_f1", "per_label_f1"}
+    assert set(data["per_label_f1"]) == set(LABELS)
+    assert data["macro_f1"] == pytest.approx(sum(data["per_label_f1"].values()) / 5)
+    assert data["accuracy"] > 0.72
+
+
+def test_bad_csabstruct_file_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "test.jsonl").write_text('{"sentences": ["a"], "labels": ["method"]}\n{"sentences": ["a"]}\n')
+    with pytest.raises(DataError, match=r"test.jsonl:2"):
+        load_split(tmp_path, "test")
+    res = CliRunner().invoke(eval_roles, ["--csabstruct", str(tmp_path)])
+    assert res.exit_code == 1 and "test.jsonl:2" in res.output and "Traceback" not in res.output
