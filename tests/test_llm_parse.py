@@ -115,6 +115,17 @@ def test_prompt_file_is_versioned_and_sends_only_title_and_abstract() -> None:
     assert "Secret Author" not in text and "SECRET COMMENT" not in text and "cs.LG" not in text
 
 
+def test_own_prompt_file(tmp_path) -> None:
+    own = tmp_path / "mine.txt"
+    own.write_text("# prompt-version: mine-v2\n[system]\nBe brief in {language}.\n"
+                   "[user]\n{title}: {abstract}\n", encoding="utf-8")
+    prompt = load_prompt(str(own))
+    assert prompt.version == "mine-v2"
+    assert prompt.messages(Paper("1", "T", (), "A.", ()), "German")[1]["content"] == "T: A."
+    with pytest.raises(PromptError, match="not found"):
+        load_prompt(str(tmp_path / "missing.txt"))
+
+
 def test_prompt_file_errors() -> None:
     with pytest.raises(PromptError, match="prompt-version"):
         parse_prompt("[system]\nx\n[user]\ny\n", "p.txt")

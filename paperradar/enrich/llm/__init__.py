@@ -8,6 +8,7 @@ it resolves settings from arguments first, then environment variables:
 - ``PAPERRADAR_LLM_API_KEY_ENV``: the *name* of the variable holding the key
   (default ``OPENAI_API_KEY``); the key itself is never stored or printed
 - ``PAPERRADAR_LLM_PRICE_IN`` / ``PAPERRADAR_LLM_PRICE_OUT``: US$ per 1M tokens
+- ``PAPERRADAR_LLM_TIMEOUT``: seconds per request (default 120)
 - ``PAPERRADAR_LLM_CACHE``: response cache file (default ``<store>.llm-cache.sqlite``)
 
 See docs/llm.md.
@@ -30,6 +31,7 @@ from paperradar.enrich.llm.summarizer import FORMAT_CHAIN, LLMSummarizer
 ENV_BASE_URL = "PAPERRADAR_LLM_BASE_URL"
 ENV_MODEL = "PAPERRADAR_LLM_MODEL"
 ENV_API_KEY_ENV = "PAPERRADAR_LLM_API_KEY_ENV"
+ENV_TIMEOUT = "PAPERRADAR_LLM_TIMEOUT"
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
 
@@ -47,7 +49,7 @@ def build_summarizer(
     cache_path: str | Path | None = None,
     store_location: str | None = None,
     use_cache: bool = True,
-    timeout: float = 120.0,
+    timeout: float | None = None,
     max_retries: int = 4,
     price_in: float | None = None,
     price_out: float | None = None,
@@ -79,6 +81,12 @@ def build_summarizer(
         raise LLMConfigError("the output language cannot be empty")
     if concurrency < 1:
         raise LLMConfigError("concurrency must be at least 1")
+    if timeout is None:
+        raw = os.environ.get(ENV_TIMEOUT, "120")
+        try:
+            timeout = float(raw)
+        except ValueError as exc:
+            raise LLMConfigError(f"${ENV_TIMEOUT}={raw!r} is not a number of seconds") from exc
     if timeout <= 0:
         raise LLMConfigError("timeout must be positive")
     if structured != "auto" and structured not in FORMAT_CHAIN:

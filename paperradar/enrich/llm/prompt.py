@@ -9,9 +9,11 @@ Only the paper's title and abstract are ever sent.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from paperradar.models import SUMMARY_FIELDS, Paper
 
@@ -91,9 +93,15 @@ def parse_prompt(text: str, name: str = "<prompt>") -> PromptTemplate:
 
 
 def load_prompt(name: str = DEFAULT_PROMPT) -> PromptTemplate:
-    """Load a prompt shipped in ``paperradar/enrich/llm/prompts/``."""
-    text = (resources.files("paperradar.enrich.llm") / "prompts" / name).read_text(encoding="utf-8")
-    return parse_prompt(text, name)
+    """Load a prompt file: a path to your own file, or the name of one shipped in
+    ``paperradar/enrich/llm/prompts/``."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return parse_prompt(path.read_text(encoding="utf-8"), str(path))
+    shipped = resources.files("paperradar.enrich.llm") / "prompts" / name
+    if "/" in name or os.sep in name or not shipped.is_file():
+        raise PromptError(f"prompt file {name!r} not found (neither a file nor a shipped prompt)")
+    return parse_prompt(shipped.read_text(encoding="utf-8"), name)
 
 
 def summary_schema(max_chars: int | None = None) -> dict:
