@@ -46,6 +46,13 @@ _LEAD_IN = re.compile(r"^(?:[^,]{0,120}?),\s+(?=(?:we|this paper|this work|our)\
 _REPORTING = re.compile(
     r"^.{0,160}?\b(?:show|shows|demonstrate|demonstrates|indicate|indicates|reveal|reveals|confirm|"
     r"confirms|suggest|suggests|find|found)\s+that\s+", re.I)
+_DISCOURSE = re.compile(
+    r"^(?:finally|moreover|furthermore|additionally|in addition|overall|also|notably|importantly|"
+    r"specifically|in particular|as a result|consequently|thus|hence),\s+", re.I)
+_LOWER_FIRST = frozenset((
+    "the", "our", "this", "these", "those", "it", "its", "we", "they", "a", "an", "such", "both", "each",
+    "all", "results", "experiments", "extensive", "compared", "across", "with", "using", "in", "on", "for",
+))
 _CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[–—-]\s|\s(?:which|while|whereas|where|and|but|by|through|using)\s")
 
 
@@ -59,18 +66,24 @@ def cut_words(text: str, cap: int) -> str:
     return text if len(parts) <= cap else " ".join(parts[:cap])
 
 
-def trim_clause(sentence: str, cap: int, floor: int = 6) -> str:
-    """``sentence`` if it fits ``cap`` words, else cut at the last clause boundary that fits."""
-    if word_count(sentence) <= cap:
-        return sentence
-    head = cut_words(sentence, cap - 1)  # leave room for the "…" marker
+def clause_prefix(sentence: str, cap: int, floor: int = 6) -> str | None:
+    """The longest prefix of ``sentence`` ending at a clause boundary with ``floor``..``cap``
+    words, or None when there is none."""
+    head = cut_words(sentence, cap)
     best = None
     for m in _CLAUSE_BREAK.finditer(head):
         if word_count(head[:m.start()]) >= floor:
             best = m.start()
-    if best is None:
-        best = len(head)
-    return head[:best].rstrip(" ,;:–—-") + " …"
+    return None if best is None else head[:best].rstrip(" ,;:–—-")
+
+
+def trim_clause(sentence: str, cap: int, floor: int = 6) -> str:
+    """``sentence`` if it fits ``cap`` words, else cut at the last clause boundary that fits
+    (or, failing that, after ``cap`` - 1 words) and marked with "…"."""
+    if word_count(sentence) <= cap:
+        return sentence
+    prefix = clause_prefix(sentence, cap - 1, floor)  # leave room for the "…" marker
+    return (prefix or cut_words(sentence, cap - 1).rstrip(" ,;:–—-")) + " …"
 
 
 def _capital(text: str) -> str:
@@ -131,7 +144,8 @@ def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, st
     result_s = sorted(result, key=lambda s: (-_density(s), s.index))
     result_s += [s for s in reversed(sents)
                  if s.role == "other" and s not in result_s and not _URL.search(s.text)]
-    result_s += [s for s in reversed(method) if s not in result_s] if result else []
+    # then the experimental set-up (method sentences in the second half), which names benchmarks
+    result_s += [s for s in reversed(method) if s.index >= len(sents) / 2] if result else []
     closing = [s for s in reversed(sents[1:]) if s.role in ("result", "other") and not _URL.search(s.text)]
     if closing:  # the conclusion restates the contribution only next to a real closing claim
         closing += [s for s in contribution[:1] if s not in closing]
@@ -141,7 +155,8 @@ def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, st
         "method": fill(method_s, CAPS["method"]),
         "result": fill(result_s, CAPS["result"]),
         "conclusion": fill(closing, CAPS["conclusion"]),
-        "tldr": tldr(sents, objective, contribution, method, result_s),
+        "tldr": tldr(sents, objective, contribution, method,
+                     sorted(result, key=lambda s: (-_density(s), s.index))),
     }
     return {name: value or MISSING[name] for name, value in fields.items()}
 
@@ -151,16 +166,24 @@ def tldr(sents: Sequence[Sentence], objective: Sequence[Sentence], contribution:
     """One sentence: what the paper does (compressed) and, when there is one, its headline result."""
     cap = CAPS["tldr"]
     main = (list(contribution) or list(objective) or list(method) or list(sents))[0]
-    does = _capital(_LEAD_IN.sub("", main.text).rstrip(" ."))
-    if not result:
-        return trim_clause(does, cap).rstrip(" .…") + "."
-    does = trim_clause(does, 24).rstrip(" .…")
-    claim = _REPORTING.sub("", result[0].text).rstrip(" .")
-    claim = claim[:1].lower() + claim[1:] if claim[:2].isalpha() and not claim[:2].isupper() else claim
+    whole = _capital(_LEAD_IN.sub("", main.text).rstrip(" ."))
+    does = whole if word_count(whole) <= 22 else clause_prefix(whole, 22)
+    if not result or does is None:
+        short = trim_clause(whole, cap)
+        return short if short.endswith("…") else short + "."
     room = cap - word_count(does)
-    claim = trim_clause(claim, room, floor=4).rstrip(" .…")
-    if word_count(claim) < 4:
-        return does + "."
+    claims = [_capital(_DISCOURSE.sub("", _REPORTING.sub("", s.text))).rstrip(" .") for s in result]
+    fitting = [c for c in claims if 4 <= word_count(c) <= room]
+    if fitting:
+        claim = fitting[0]
+    else:
+        prefixes = [p for p in (clause_prefix(c, room, floor=8) for c in claims) if p]
+        if not prefixes:
+            return does + "."
+        claim = prefixes[0]
+    first = claim.split(" ", 1)[0]
+    if first.lower() in _LOWER_FIRST:
+        claim = first.lower() + claim[len(first):]
     return f"{does}; {claim}."
 
 
