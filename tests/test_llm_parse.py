@@ -117,11 +117,13 @@ def test_prompt_file_is_versioned_and_sends_only_title_and_abstract() -> None:
 
 def test_own_prompt_file(tmp_path) -> None:
     own = tmp_path / "mine.txt"
-    own.write_text("# prompt-version: mine-v2\n[system]\nBe brief in {language}.\n"
+    own.write_text('# prompt-version: mine-v2\n[system]\nBe brief in {language}. Like {"tldr": "..."}.\n'
                    "[user]\n{title}: {abstract}\n", encoding="utf-8")
     prompt = load_prompt(str(own))
     assert prompt.version == "mine-v2"
-    assert prompt.messages(Paper("1", "T", (), "A.", ()), "German")[1]["content"] == "T: A."
+    system, user = prompt.messages(Paper("1", "T {x}", (), "A.", ()), "German")
+    assert system["content"] == 'Be brief in German. Like {"tldr": "..."}.'
+    assert user["content"] == "T {x}: A."
     with pytest.raises(PromptError, match="not found"):
         load_prompt(str(tmp_path / "missing.txt"))
 
@@ -131,3 +133,5 @@ def test_prompt_file_errors() -> None:
         parse_prompt("[system]\nx\n[user]\ny\n", "p.txt")
     with pytest.raises(PromptError, match=r"\[user\]"):
         parse_prompt("# prompt-version: v9\n[system]\nx\n", "p.txt")
+    with pytest.raises(PromptError, match="must contain"):
+        parse_prompt("# prompt-version: v9\n[system]\nx\n[user]\n{title}\n", "p.txt")

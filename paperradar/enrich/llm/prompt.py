@@ -19,6 +19,7 @@ from paperradar.models import SUMMARY_FIELDS, Paper
 
 DEFAULT_PROMPT = "summary_v1.txt"
 _VERSION_RE = re.compile(r"^#\s*prompt-version:\s*(\S+)\s*$")
+_PLACEHOLDER_RE = re.compile(r"\{(language|title|abstract)\}")
 
 
 class PromptError(ValueError):
@@ -40,8 +41,8 @@ class PromptTemplate:
         one that merely repeated the instructions.
         """
         values = {"language": language, "title": _clean(paper.title), "abstract": _clean(paper.abstract)}
-        system = self.system.format_map(values)
-        user = self.user.format_map(values)
+        system = _fill(self.system, values)
+        user = _fill(self.user, values)
         if insist_language:
             user += (f"\n\nIMPORTANT: your previous answer was not in {language}. "
                      f"Write the value of every field in {language} only.")
@@ -58,6 +59,11 @@ class PromptTemplate:
         instructions = " ".join(self.system.lower().split())
         return [name for name, text in fields.items()
                 if len(text) >= 12 and " ".join(text.lower().split()).rstrip(".;: ") in instructions]
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """Substitute the three placeholders only, so prompts may show JSON examples with braces."""
+    return _PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], template)
 
 
 def _clean(text: str) -> str:
@@ -88,6 +94,9 @@ def parse_prompt(text: str, name: str = "<prompt>") -> PromptTemplate:
     for section in ("system", "user"):
         if not "".join(sections.get(section, [])).strip():
             raise PromptError(f"{name}: missing or empty [{section}] section")
+    used = set(_PLACEHOLDER_RE.findall("\n".join(sections["system"] + sections["user"])))
+    if not {"title", "abstract"} <= used:
+        raise PromptError(f"{name}: the prompt must contain {{title}} and {{abstract}}")
     return PromptTemplate(version=version, system="\n".join(sections["system"]).strip(),
                           user="\n".join(sections["user"]).strip())
 
