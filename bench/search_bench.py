@@ -107,6 +107,7 @@ def arxiv_part(args, model: OnnxMiniLM) -> dict:
     else:
         report = catch_up(store, folder, model, progress=None)
     build_s = time.perf_counter() - t0
+    rss_before = round(rss_mb(), 1)
     index = SearchIndex.open(store, folder, embedder=model)
     if args.no_embed:  # vectors are random: embed queries with the real model anyway (timing)
         index.ranker.embed_query = lambda text: model.embed([text])[0]
@@ -119,6 +120,7 @@ def arxiv_part(args, model: OnnxMiniLM) -> dict:
         out[mode] = timed(lambda q, m=mode: index.ranker.search(q, k=20, mode=m), queries)
     out["hybrid_with_snippets_and_store"] = timed(lambda q: index.search(q, k=20), queries)
     out["rss_mb"] = round(rss_mb(), 1)
+    out["rss_mb_before_loading_index"] = rss_before
     return out
 
 
@@ -141,6 +143,7 @@ def throughput(model: OnnxMiniLM, days: Path) -> dict:
 
 def million_part(args, model: OnnxMiniLM, real_vectors: np.ndarray) -> dict:
     n, vocab_size, per_doc = args.n, 200_000, 60
+    rss_start = round(rss_mb(), 1)
     rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     # Zipf-like term ids, tf 1-3: a CSR count matrix built block by block
@@ -160,15 +163,13 @@ def million_part(args, model: OnnxMiniLM, real_vectors: np.ndarray) -> dict:
     counts = sp.vstack(blocks).tocsr()
     vocab = Vocabulary([f"t{i}" for i in range(vocab_size)])
     bm25 = BM25(counts, vocab)
-    # vectors: real arXiv vectors plus noise, float16
-    base = real_vectors[rng.integers(0, len(real_vectors), n)]
+    # vectors: real MiniLM vectors plus noise, float16
     vectors = np.empty((n, real_vectors.shape[1]), dtype=np.float16)
     dim = real_vectors.shape[1]
     for start in range(0, n, 100_000):
-        chunk = base[start:start + 100_000]
+        chunk = real_vectors[rng.integers(0, len(real_vectors), min(100_000, n - start))]
         chunk = chunk + rng.normal(scale=0.35 / np.sqrt(dim), size=chunk.shape).astype(np.float32)
         vectors[start:start + 100_000] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
-    del base
     gen_s = time.perf_counter() - t0
     folder = Path(args.workdir) / "million.index"
     folder.mkdir(parents=True, exist_ok=True)
@@ -180,16 +181,17 @@ def million_part(args, model: OnnxMiniLM, real_vectors: np.ndarray) -> dict:
     ivf_s = time.perf_counter() - t1
     # recall of the IVF against exact search on 30 queries
     probe_q = real_vectors[rng.integers(0, len(real_vectors), 30)]
+    probe_q = probe_q + rng.normal(scale=0.5 / np.sqrt(dim), size=probe_q.shape).astype(np.float32)
     recall = []
     for q in probe_q:
         exact = np.argpartition(-_dot(vectors, q), 20)[:20]
         approx, _ = ivf.search(q, 20)
         recall.append(len(set(exact) & set(approx)) / 20)
     ranker = Ranker(bm25, ivf, lambda text: model.embed([text])[0])
-    # queries: 1-4 mid-frequency terms (rank 50..20000) and a real text for the embedding
-    term_ids = rng.integers(50, 20_000, size=(200, 4))
+    # queries: 1-4 terms, ranks log-uniform in 5..50,000 (common and rare words alike)
+    term_ids = np.exp(rng.uniform(np.log(5), np.log(50_000), size=(200, 4))).astype(int)
     lengths = rng.integers(1, 5, size=200)
-    queries = [" ".join(f"t{t}" for t in term_ids[i, :lengths[i]]) + " neural" for i in range(200)]
+    queries = [" ".join(f"t{t}" for t in term_ids[i, :lengths[i]]) for i in range(200)]
     out = {"papers": n, "generate_s": round(gen_s, 1), "ivf_build_s": round(ivf_s, 1),
            "ivf_lists": ivf.n_lists, "nprobe": ivf.nprobe, "ivf_recall@20": round(float(np.mean(recall)), 3),
            "index_mb_on_disk": round(folder_mb(folder), 1), "bm25_nnz": int(counts.nnz)}
@@ -197,6 +199,7 @@ def million_part(args, model: OnnxMiniLM, real_vectors: np.ndarray) -> dict:
     for mode in ("bm25", "dense", "hybrid"):
         out[mode] = timed(lambda q, m=mode: ranker.search(q, k=20, mode=m), queries)
     out["rss_mb"] = round(rss_mb(), 1)
+    out["rss_mb_at_start_of_part"] = rss_start
     return out
 
 
@@ -216,7 +219,9 @@ def main() -> None:
     ap.add_argument("--skip-arxiv", action="store_true")
     ap.add_argument("--million", action="store_true", help="also run the 1,000,000-paper synthetic case")
     ap.add_argument("--n", type=int, default=1_000_000)
-    ap.add_argument("--lists", type=int, default=2048)
+    ap.add_argument("--lists", type=int, default=1024)
+    ap.add_argument("--base-vectors", help=".npy of real unit vectors to perturb for the synthetic corpus "
+                    "(default: the arXiv index's vectors if real)")
     ap.add_argument("--nprobe", type=int, default=16)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -231,7 +236,10 @@ def main() -> None:
     if args.million:
         db = Path(args.db or Path(args.workdir) / "arxiv.db")
         vs = VectorStore(index_dir(str(db)))
-        _, real = vs.load() if vs.meta() else ([], np.zeros((0, 384)))
+        real_index = vs.meta() is not None and vs.meta()["space"].startswith("onnx")
+        _, real = vs.load() if real_index else ([], np.zeros((0, 384)))
+        if args.base_vectors:
+            real = np.load(args.base_vectors)
         if len(real) == 0:
             real = np.random.default_rng(1).normal(size=(5000, 384)).astype(np.float32)
         real = np.asarray(real, dtype=np.float32)

@@ -142,6 +142,19 @@ class FlatIndex:
         return self.vectors[rows]
 
 
+def spherical_kmeans(sample: np.ndarray, k: int, iterations: int, rng: np.random.Generator) -> np.ndarray:
+    """Centroids (unit length) of ``k`` clusters by cosine, Lloyd iterations on ``sample``."""
+    centroids = sample[rng.choice(len(sample), size=k, replace=False)].copy()
+    for _ in range(iterations):
+        assign = np.argmax(sample @ centroids.T, axis=1)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, assign, sample)
+        empty = np.bincount(assign, minlength=k) == 0
+        sums[empty] = sample[rng.choice(len(sample), size=int(empty.sum()), replace=False)]
+        centroids = sums / np.clip(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9, None)
+    return centroids.astype(np.float32)
+
+
 class IVFIndex:
     """Inverted-file index: k-means lists stored contiguously, ``nprobe`` lists scanned.
 
@@ -152,17 +165,14 @@ class IVFIndex:
     exact = False
 
     def __init__(self, vectors: np.ndarray, n_lists: int | None = None, nprobe: int = 24,
-                 seed: int = 0, train_size: int = 50_000) -> None:
-        from sklearn.cluster import MiniBatchKMeans
-
+                 seed: int = 0, train_size: int = 50_000, iterations: int = 8) -> None:
         n = len(vectors)
-        self.n_lists = n_lists or max(1, int(4 * np.sqrt(n)))
+        self.n_lists = min(n, n_lists or max(1, int(np.sqrt(n))))
         self.nprobe = min(nprobe, self.n_lists)
         rng = np.random.default_rng(seed)
-        sample = np.asarray(vectors[rng.choice(n, size=min(n, train_size), replace=False)], dtype=np.float32)
-        km = MiniBatchKMeans(n_clusters=self.n_lists, random_state=seed, batch_size=4096, n_init=1,
-                             max_iter=20).fit(sample)
-        self.centroids = km.cluster_centers_.astype(np.float32)
+        sample = np.asarray(vectors[np.sort(rng.choice(n, size=min(n, train_size), replace=False))],
+                            dtype=np.float32)
+        self.centroids = spherical_kmeans(sample, self.n_lists, iterations, rng)
         assign = np.empty(n, dtype=np.int32)
         for start in range(0, n, 65536):
             block = np.asarray(vectors[start:start + 65536], dtype=np.float32)
