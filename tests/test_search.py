@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from paperradar.cli import cli
 from paperradar.index.embed import OnnxMiniLM
-from paperradar.index.state import catch_up, index_dir, staleness
+from paperradar.index.state import catch_up, index_dir, read_docs, staleness
 from paperradar.ingest import ingest_records
 from paperradar.models import Record
 from paperradar.search import SearchIndex
@@ -180,6 +180,32 @@ def test_incremental_catch_up_update_model_change_and_resume(tmp_path: Path, day
     again = catch_up(store, folder, resumed)
     assert again.tokenised == again.embedded == 0
     store.close()
+
+
+def test_incremental_counts_equal_a_fresh_build(tmp_path: Path, days_dir: Path) -> None:
+    """Papers arriving out of id order interleave with indexed ones: every row must
+    still hold its own paper's terms, exactly as a build from scratch would."""
+    from paperradar.index.bm25 import BM25
+
+    late = [r for r in _records(days_dir, "2026-06-26") if r.paper.arxiv_id[-1] in "02468"][:40]
+    early = [r for r in _records(days_dir, "2026-06-26") if r.paper.arxiv_id[-1] in "13579"][:40]
+    store = open_store(str(tmp_path / "a.db"))
+    ingest_records(store, late, "late")
+    catch_up(store, index_dir(store.location), None)
+    ingest_records(store, early, "early")
+    catch_up(store, index_dir(store.location), None)
+    fresh = open_store(str(tmp_path / "b.db"))
+    ingest_records(fresh, late + early, "all")
+    catch_up(fresh, index_dir(fresh.location), None)
+    (inc, inc_vocab), (full, full_vocab) = (BM25.load_counts(index_dir(s.location)) for s in (store, fresh))
+    inc_docs = [d.arxiv_id for d in read_docs(index_dir(store.location))]
+    assert inc_docs == [d.arxiv_id for d in read_docs(index_dir(fresh.location))]
+    for row in range(len(inc_docs)):
+        a = {inc_vocab.words[c]: v for c, v in zip(inc[row].indices, inc[row].data, strict=True)}
+        b = {full_vocab.words[c]: v for c, v in zip(full[row].indices, full[row].data, strict=True)}
+        assert a == b, inc_docs[row]
+    store.close()
+    fresh.close()
 
 
 def test_search_catches_up_small_gaps_and_reports_missing_index(tmp_path: Path, days_dir: Path) -> None:

@@ -182,7 +182,7 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None,
         order[fresh] = n_reused + np.arange(len(fresh))
         parts = [m for m in (reused, resize(new_counts, width)) if m is not None]
         stacked = sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, width), dtype=np.float32)
-        counts = stacked[np.argsort(order)] if len(infos) else stacked
+        counts = stacked[order] if len(infos) else stacked  # row i <- stacked row order[i]
         BM25.save_counts(folder, counts, vocab)
     _write_atomic(folder / "docs.jsonl", "".join(d.as_json() + "\n" for d in infos))
 
