@@ -86,3 +86,35 @@ def test_bad_csabstruct_file_names_file_and_line(tmp_path: Path) -> None:
         load_split(tmp_path, "test")
     res = CliRunner().invoke(eval_roles, ["--csabstruct", str(tmp_path)])
     assert res.exit_code == 1 and "test.jsonl:2" in res.output and "Traceback" not in res.output
+
+
+def test_train_roles_cli_small(tmp_path: Path) -> None:
+    """`paperradar train roles` end to end on a small slice (torch is a training-only dependency)."""
+    pytest.importorskip("torch")
+    from paperradar.cli.cmd_train import command as train_group
+
+    for split, count in (("train", 60), ("dev", 15)):
+        lines = (CSABSTRUCT / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+        (tmp_path / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "roles.npz"
+    res = CliRunner().invoke(train_group, ["roles", "--csabstruct", str(tmp_path), "-o", str(out),
+                                           "--epochs", "2", "--members", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    from paperradar.enrich.roles.inference import RoleClassifier
+
+    clf = RoleClassifier.load(out)
+    assert len(clf.net.members) == 2
+    labels = clf.predict([["We propose a parser.", "It is accurate."]])
+    assert len(labels[0]) == 2 and set(labels[0]) <= set(LABELS)
+    # the trained file is scored by `eval roles --weights`
+    res = CliRunner().invoke(eval_roles, ["--csabstruct", str(CSABSTRUCT), "--split", "dev",
+                                          "--weights", str(out), "--json"])
+    assert res.exit_code == 0 and 0.0 < json.loads(res.output)["accuracy"] < 1.0
+
+
+def test_train_roles_cli_missing_files(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from paperradar.cli.cmd_train import command as train_group
+
+    res = CliRunner().invoke(train_group, ["roles", "--csabstruct", str(tmp_path)])
+    assert res.exit_code == 1 and "train.jsonl: not found" in res.output

@@ -11,8 +11,9 @@ Several such networks (trained from different seeds) may ship together, keys
 prefixed ``m0.``, ``m1.`` ...; their probabilities are averaged.
 
 Weights live in one ``.npz`` of plain arrays (no pickles): the n-gram
-vocabulary as JSON text, the tables as float16/float32, parameter names as in
-the torch module of :mod:`paperradar.enrich.roles.train`.
+vocabulary as JSON text, the n-gram tables as int8 with a float scale per row
+(``<name>_q``, ``<name>_scale``), everything else float32, parameter names as
+in the torch module of :mod:`paperradar.enrich.roles.train`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ class RoleNet:
         members: dict[str, dict[str, np.ndarray]] = {}
         for key, value in arrays.items():
             member, name = key.split(".", 1)
-            members.setdefault(member, {})[name] = value.astype(np.float32)
+            if name.endswith("_scale"):
+                continue
+            if name.endswith("_q"):  # int8 rows with one float scale per row
+                scale = arrays[f"{member}.{name[:-2]}_scale"].astype(np.float32)
+                members.setdefault(member, {})[name[:-2]] = value.astype(np.float32) * scale[:, None]
+            else:
+                members.setdefault(member, {})[name] = value.astype(np.float32)
         ordered = [members[k] for k in sorted(members, key=lambda m: int(m[1:]))]
         return cls(vocab=vocab, members=ordered, labels=tuple(meta["labels"]))
 
