@@ -27,8 +27,7 @@ def run_catch_up(ctx: Context, embedder_spec: str | None, dense: bool = True) ->
         if bar is None:
             bar = tqdm(total=total, unit="paper", desc="embedding", file=sys.stderr,
                        disable=ctx.quiet or total < 64)
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
 
     try:
         report = catch_up(store, folder, embedder, progress, spec=embedder_spec)

@@ -38,8 +38,7 @@ def command(ctx: Context, folder: Path, split: str, mode: str, embedder_spec: st
 
     def progress(done: int, total: int) -> None:
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
 
     try:
         ranker = build_ranker(data, embedder, cache or default_cache(), progress=progress)

@@ -198,6 +198,8 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None,
         need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
         t0 = time.perf_counter()
         done = 0
+        if need and progress:
+            progress(0, len(need))
         for start in range(0, len(need), chunk):
             part = need[start:start + chunk]
             vecs = embedder.embed([texts[d.arxiv_id] for d in part])
