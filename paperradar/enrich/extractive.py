@@ -52,8 +52,11 @@ _DISCOURSE = re.compile(
 _LOWER_FIRST = frozenset((
     "the", "our", "this", "these", "those", "it", "its", "we", "they", "a", "an", "such", "both", "each",
     "all", "results", "experiments", "extensive", "compared", "across", "with", "using", "in", "on", "for",
+    "simulation", "simulations", "numerical", "empirical", "experimental", "evaluation", "evaluations",
 ))
-_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[–—-]\s|\s(?:which|while|whereas|where|and|but|by|through|using)\s")
+# Where a sentence may be cut: after punctuation, at a dash, before a contrast. Bare "which",
+# "by" or "and" are not used: "a rule under which" or "is achieved by" would dangle.
+_CLAUSE_BREAK = re.compile(r"[,;:]\s|\s[–—-]\s|\s(?:while|whereas|but)\s")
 
 
 def word_count(text: str) -> int:
@@ -167,12 +170,16 @@ def tldr(sents: Sequence[Sentence], objective: Sequence[Sentence], contribution:
     cap = CAPS["tldr"]
     main = (list(contribution) or list(objective) or list(method) or list(sents))[0]
     whole = _capital(_LEAD_IN.sub("", main.text).rstrip(" ."))
-    does = whole if word_count(whole) <= 22 else clause_prefix(whole, 22)
-    if not result or does is None:
+    claims = [_capital(_DISCOURSE.sub("", _REPORTING.sub("", s.text))).rstrip(" .") for s in result]
+    shortest = min((word_count(c) for c in claims if word_count(c) >= 4), default=None)
+    if shortest is not None and word_count(whole) + shortest <= cap:
+        does: str | None = whole
+    else:
+        does = clause_prefix(whole, 22, floor=3)
+    if shortest is None or does is None:
         short = trim_clause(whole, cap)
         return short if short.endswith("…") else short + "."
     room = cap - word_count(does)
-    claims = [_capital(_DISCOURSE.sub("", _REPORTING.sub("", s.text))).rstrip(" .") for s in result]
     fitting = [c for c in claims if 4 <= word_count(c) <= room]
     if fitting:
         claim = fitting[0]

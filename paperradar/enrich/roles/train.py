@@ -39,10 +39,6 @@ class TrainConfig:
     seed: int = 1
     members: int = 5  # networks from seeds seed, seed+1, ...; probabilities averaged
     threads: int = 1
-    # self-training on unlabelled abstracts (used only when some are given)
-    unlabeled_max: int = 4000
-    pseudo_weight: float = 0.5
-    pseudo_threshold: float = 0.7
 
 
 def _build_module(cfg: TrainConfig, vocab_size: int):
@@ -84,16 +80,13 @@ def _batch(vocab: Vocabulary, items: Sequence[Abstract]):
             torch.from_numpy(pos), lengths)
 
 
-def train(csabstruct: str | Path, cfg: TrainConfig | None = None, log: Callable[[str], None] = print,
-          unlabeled: Sequence[Sequence[str]] = ()) -> tuple[bytes, dict]:
+def train(csabstruct: str | Path, cfg: TrainConfig | None = None,
+          log: Callable[[str], None] = print) -> tuple[bytes, dict]:
     """Train ``cfg.members`` networks on train, each keeping its best dev epoch; returns
-    (npz bytes, {"dev": per-member dev scores, "config": ...}).
+    (npz bytes, {"dev": per-member dev scores, "config": ...}). Test is never read.
 
-    With ``unlabeled`` abstracts (sentence lists, e.g. arXiv abstracts), this is done
-    twice: the first ensemble labels up to ``cfg.unlabeled_max`` of them, and a second
-    ensemble is trained on train plus those sentences it was confident about (weight
-    ``cfg.pseudo_weight``), with a vocabulary fitted on both. Dev still picks epochs;
-    test is never read.
+    CSAbstruct's per-sentence annotator confidences are not used: every gold label
+    weighs 1 (the loss takes per-sentence weights so other sources could weigh less).
     """
     import torch
 
@@ -102,22 +95,7 @@ def train(csabstruct: str | Path, cfg: TrainConfig | None = None, log: Callable[
     train_set = [a for a in load_split(csabstruct, "train") if a.sentences]
     train_set = [Abstract(a.sentences, a.labels, (1.0,) * len(a.labels)) for a in train_set]
     dev_set = [a for a in load_split(csabstruct, "dev") if a.sentences]
-    data, info = _ensemble(cfg, train_set, dev_set, log)
-    pool = [list(a) for a in unlabeled if a][:cfg.unlabeled_max]
-    if not pool:
-        return data, info
-    log(f"self-training: labelling {len(pool)} unlabelled abstracts with the first ensemble")
-    teacher = RoleNet.from_bytes(data)
-    pseudo = []
-    for begin in range(0, len(pool), 256):
-        part = pool[begin:begin + 256]
-        for sentences, probs in zip(part, teacher.predict_proba(part), strict=True):
-            labels = tuple(LABELS[i] for i in probs.argmax(axis=1))
-            confident = probs.max(axis=1) >= cfg.pseudo_threshold
-            weights = tuple(cfg.pseudo_weight if ok else 0.0 for ok in confident)
-            pseudo.append(Abstract(tuple(sentences), labels, weights))
-    data, info = _ensemble(cfg, train_set + pseudo, dev_set, log)
-    return data, info | {"teacher_dev": info["dev"], "pseudo_abstracts": len(pseudo)}
+    return _ensemble(cfg, train_set, dev_set, log)
 
 
 def _ensemble(cfg: TrainConfig, train_set: list[Abstract], dev_set: list[Abstract],
