@@ -8,7 +8,10 @@ Network, per abstract:
 3. softmax(W [forward state ; backward state ; sentence vector]) over the five roles.
 
 Several such networks (trained from different seeds) may ship together, keys
-prefixed ``m0.``, ``m1.`` ...; their probabilities are averaged.
+prefixed ``m0.``, ``m1.`` ...; their probabilities are averaged. The average may
+then be divided by the training label prior raised to ``prior_correction``
+(a power chosen on dev), which trades a little of the frequent labels' recall
+for the rare ones' (objective, other).
 
 Weights live in one ``.npz`` of plain arrays (no pickles): the n-gram
 vocabulary as JSON text, the n-gram tables as int8 with a float scale per row
@@ -39,6 +42,8 @@ class RoleNet:
     vocab: Vocabulary
     members: list[dict[str, np.ndarray]]
     labels: tuple[str, ...] = LABELS
+    prior: np.ndarray | None = None  # training label frequencies
+    prior_correction: float = 0.0
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RoleNet:
@@ -58,7 +63,9 @@ class RoleNet:
             else:
                 members.setdefault(member, {})[name] = value.astype(np.float32)
         ordered = [members[k] for k in sorted(members, key=lambda m: int(m[1:]))]
-        return cls(vocab=vocab, members=ordered, labels=tuple(meta["labels"]))
+        prior = np.asarray(meta["prior"], dtype=np.float32) if meta.get("prior") else None
+        return cls(vocab=vocab, members=ordered, labels=tuple(meta["labels"]), prior=prior,
+                   prior_correction=float(meta.get("prior_correction", 0.0)))
 
     @staticmethod
     def sentence_vectors(p: dict[str, np.ndarray], bags: tuple, pos: np.ndarray) -> np.ndarray:
@@ -108,4 +115,8 @@ class RoleNet:
                 logits -= logits.max(axis=1, keepdims=True)
                 e = np.exp(logits)
                 total[k] += e / e.sum(axis=1, keepdims=True)
-        return [t / len(self.members) for t in total]
+        out = [t / len(self.members) for t in total]
+        if self.prior is not None and self.prior_correction:
+            factor = self.prior ** -self.prior_correction
+            out = [p * factor / (p * factor).sum(axis=1, keepdims=True) if len(p) else p for p in out]
+        return out

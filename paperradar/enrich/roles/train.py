@@ -107,7 +107,41 @@ def _ensemble(cfg: TrainConfig, train_set: list[Abstract], dev_set: list[Abstrac
         state, dev = _train_one(cfg, cfg.seed + member, vocab, train_set, dev_set, log)
         states.append(state)
         devs.append(dev)
-    return export(vocab, states, cfg), {"dev": devs, "config": asdict(cfg)}
+    prior = label_prior(train_set)
+    data = export(vocab, states, cfg, prior, 0.0)
+    power, dev = choose_prior_correction(RoleNet.from_bytes(data), dev_set)
+    log(f"ensemble: prior correction {power}  dev accuracy {dev['accuracy']:.4f}  "
+        f"macro-F1 {dev['macro_f1']:.4f}")
+    return export(vocab, states, cfg, prior, power), {"dev_members": devs, "dev": dev,
+                                                      "prior_correction": power, "config": asdict(cfg)}
+
+
+def label_prior(abstracts: Sequence[Abstract]) -> list[float]:
+    counts = {label: 1 for label in LABELS}
+    for a in abstracts:
+        for label in a.labels:
+            counts[label] += 1
+    total = sum(counts.values())
+    return [counts[label] / total for label in LABELS]
+
+
+PRIOR_POWERS = (0.0, 0.1, 0.2, 0.3, 0.4)
+
+
+def choose_prior_correction(net: RoleNet, dev_set: Sequence[Abstract]) -> tuple[float, dict]:
+    """The power (from PRIOR_POWERS) with the best dev accuracy + macro-F1, and its dev scores."""
+    probs = net.predict_proba([list(a.sentences) for a in dev_set])
+    gold = [x for a in dev_set for x in a.labels]
+    assert net.prior is not None
+    best: tuple[float, float, dict] | None = None
+    for power in PRIOR_POWERS:
+        factor = net.prior ** -power
+        predicted = [LABELS[i] for p in probs for i in (p * factor).argmax(axis=1)]
+        dev = scores(gold, predicted)
+        if best is None or dev["accuracy"] + dev["macro_f1"] > best[1]:
+            best = (power, dev["accuracy"] + dev["macro_f1"], dev)
+    assert best is not None
+    return best[0], best[2]
 
 
 def _train_one(cfg: TrainConfig, seed: int, vocab: Vocabulary, train_set: list[Abstract],
@@ -159,8 +193,10 @@ def quantize(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.round(table / scale[:, None]).astype(np.int8), scale.astype(np.float32)
 
 
-def export(vocab: Vocabulary, states: Sequence[dict[str, np.ndarray]], cfg: TrainConfig) -> bytes:
-    meta = json.dumps({"labels": list(LABELS), "config": asdict(cfg)}).encode("utf-8")
+def export(vocab: Vocabulary, states: Sequence[dict[str, np.ndarray]], cfg: TrainConfig,
+           prior: Sequence[float] | None = None, prior_correction: float = 0.0) -> bytes:
+    meta = json.dumps({"labels": list(LABELS), "config": asdict(cfg), "prior": list(prior or []),
+                       "prior_correction": prior_correction}).encode("utf-8")
     terms = json.dumps(vocab.terms, ensure_ascii=False).encode("utf-8")
     arrays: dict[str, np.ndarray] = {}
     for i, state in enumerate(states):
