@@ -304,7 +304,8 @@ def test_unsupported_json_schema_steps_down_to_json_object(server, tmp_path, cod
     assert stats.done == 2
     formats = [r["response_format"]["type"] for r in script.requests]
     assert formats == ["json_schema", "json_object", "json_object"]  # remembered for the next paper
-    assert "schema" in script.requests[1]["response_format"]
+    schema = script.requests[1]["response_format"]["schema"]
+    assert {p["maxLength"] for p in schema["properties"].values()} == {300}
 
 
 def test_bad_key_stops_the_run_and_never_leaks_the_key(server, tmp_path, monkeypatch) -> None:
@@ -372,10 +373,14 @@ def test_configuration_errors(monkeypatch, tmp_path) -> None:
     with pytest.raises(LLMConfigError, match="PAPERRADAR_LLM_PRICE_IN"):
         build_summarizer(base_url="http://127.0.0.1:1/v1", model="m")
     monkeypatch.setenv("PAPERRADAR_LLM_PRICE_IN", "0.5")
+    monkeypatch.setenv("PAPERRADAR_LLM_FIELD_MAX_CHARS", "lots")
+    with pytest.raises(LLMConfigError, match="PAPERRADAR_LLM_FIELD_MAX_CHARS"):
+        build_summarizer(base_url="http://127.0.0.1:1/v1", model="m")
+    monkeypatch.setenv("PAPERRADAR_LLM_FIELD_MAX_CHARS", "120")
     monkeypatch.setenv("PAPERRADAR_LLM_BASE_URL", "http://127.0.0.1:1/v1")
     monkeypatch.setenv("PAPERRADAR_LLM_MODEL", "env-model")
     s = build_summarizer(cache_path=tmp_path / "c.sqlite")
-    assert s.model == "env-model" and s.pricing.per_million_in == 0.5
+    assert s.model == "env-model" and s.pricing.per_million_in == 0.5 and s.field_max_chars == 120
 
 
 def test_interrupt_does_not_wait_out_retries(server, tmp_path) -> None:

@@ -9,6 +9,7 @@ it resolves settings from arguments first, then environment variables:
   (default ``OPENAI_API_KEY``); the key itself is never stored or printed
 - ``PAPERRADAR_LLM_PRICE_IN`` / ``PAPERRADAR_LLM_PRICE_OUT``: US$ per 1M tokens
 - ``PAPERRADAR_LLM_TIMEOUT``: seconds per request (default 120)
+- ``PAPERRADAR_LLM_FIELD_MAX_CHARS``: per-field bound where a grammar enforces it (default 300)
 - ``PAPERRADAR_LLM_CACHE``: response cache file (default ``<store>.llm-cache.sqlite``)
 
 See docs/llm.md.
@@ -26,12 +27,13 @@ from paperradar.enrich.llm.client import ChatClient, LLMError, Usage
 from paperradar.enrich.llm.cost import Pricing
 from paperradar.enrich.llm.parse import ParseError, parse_summary
 from paperradar.enrich.llm.prompt import DEFAULT_PROMPT, PromptError, load_prompt
-from paperradar.enrich.llm.summarizer import FORMAT_CHAIN, LLMSummarizer
+from paperradar.enrich.llm.summarizer import FORMAT_CHAIN, GRAMMAR_MAX_CHARS, LLMSummarizer
 
 ENV_BASE_URL = "PAPERRADAR_LLM_BASE_URL"
 ENV_MODEL = "PAPERRADAR_LLM_MODEL"
 ENV_API_KEY_ENV = "PAPERRADAR_LLM_API_KEY_ENV"
 ENV_TIMEOUT = "PAPERRADAR_LLM_TIMEOUT"
+ENV_FIELD_MAX_CHARS = "PAPERRADAR_LLM_FIELD_MAX_CHARS"
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
 
 
@@ -56,6 +58,7 @@ def build_summarizer(
     max_tokens: int | None = 1024,
     temperature: float | None = 0.2,
     structured: str = "auto",
+    field_max_chars: int | None = None,
     prompt: str = DEFAULT_PROMPT,
     **client_kw: Any,
 ) -> LLMSummarizer:
@@ -91,6 +94,14 @@ def build_summarizer(
         raise LLMConfigError("timeout must be positive")
     if structured != "auto" and structured not in FORMAT_CHAIN:
         raise LLMConfigError(f"structured output mode must be 'auto' or one of {', '.join(FORMAT_CHAIN)}")
+    if field_max_chars is None:
+        raw = os.environ.get(ENV_FIELD_MAX_CHARS, str(GRAMMAR_MAX_CHARS))
+        try:
+            field_max_chars = int(raw)
+        except ValueError as exc:
+            raise LLMConfigError(f"${ENV_FIELD_MAX_CHARS}={raw!r} is not a whole number") from exc
+    if field_max_chars < 20:
+        raise LLMConfigError("the per-field length bound must be at least 20 characters")
     key_env = api_key_env or os.environ.get(ENV_API_KEY_ENV) or DEFAULT_API_KEY_ENV
     try:
         pricing = Pricing.from_env(price_in, price_out)
@@ -106,7 +117,7 @@ def build_summarizer(
                         max_retries=max_retries, **client_kw)
     return LLMSummarizer(client, template, language=language.strip(), concurrency=concurrency,
                          fallback=fallback, cache=cache, pricing=pricing, max_tokens=max_tokens,
-                         temperature=temperature, structured=structured)
+                         temperature=temperature, structured=structured, field_max_chars=field_max_chars)
 
 
 __all__ = [

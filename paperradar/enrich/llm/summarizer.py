@@ -44,7 +44,7 @@ UNREACHABLE_AFTER = 3
 GRAMMAR_MAX_CHARS = 300
 
 
-def response_format(mode: str) -> dict | None:
+def response_format(mode: str, field_max_chars: int = GRAMMAR_MAX_CHARS) -> dict | None:
     if mode == "json_schema":
         schema = summary_schema()
         for prop in schema["properties"].values():
@@ -52,7 +52,7 @@ def response_format(mode: str) -> dict | None:
         return {"type": "json_schema",
                 "json_schema": {"name": "paper_summary", "strict": True, "schema": schema}}
     if mode == "json_object_schema":
-        return {"type": "json_object", "schema": summary_schema(GRAMMAR_MAX_CHARS)}
+        return {"type": "json_object", "schema": summary_schema(field_max_chars)}
     if mode == "json_object":
         return {"type": "json_object"}
     return None
@@ -82,7 +82,7 @@ class LLMSummarizer:
                  concurrency: int = 4, fallback: Summarizer | None = None,
                  cache: ResponseCache | None = None, pricing: Pricing | None = None,
                  max_tokens: int | None = 1024, temperature: float | None = 0.2,
-                 structured: str = "auto") -> None:
+                 structured: str = "auto", field_max_chars: int = GRAMMAR_MAX_CHARS) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if structured != "auto" and structured not in FORMAT_CHAIN:
@@ -99,6 +99,7 @@ class LLMSummarizer:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.structured = structured
+        self.field_max_chars = field_max_chars
         self._format_index = FORMAT_CHAIN.index("json_schema" if structured == "auto" else structured)
         self._lock = threading.Lock()
 
@@ -109,8 +110,9 @@ class LLMSummarizer:
             with self._lock:
                 index = self._format_index
             try:
-                reply = self.client.chat(messages, response_format=response_format(FORMAT_CHAIN[index]),
-                                         max_tokens=self.max_tokens, temperature=self.temperature)
+                fmt = response_format(FORMAT_CHAIN[index], self.field_max_chars)
+                reply = self.client.chat(messages, response_format=fmt, max_tokens=self.max_tokens,
+                                         temperature=self.temperature)
                 return reply.content, reply.usage, reply.finish_reason
             except LLMError as exc:
                 if self.structured != "auto" or index + 1 >= len(FORMAT_CHAIN) or not _format_rejected(exc):
