@@ -101,7 +101,8 @@ class Ranker:
         lexical = self.bm25.scores(qterms) if known else np.zeros(self.bm25.n_docs, np.float32)
         if allowed is not None:
             lexical = np.where(allowed, lexical, 0.0).astype(np.float32)
-        lex_cands = top_k(lexical, p.depth)
+        depth = max(p.depth, k)  # never fewer candidates than results asked for
+        lex_cands = top_k(lexical, depth)
         lex_cands = lex_cands[lexical[lex_cands] > 0]
         if mode == "bm25" or k <= 0:
             return [Hit(int(r), float(lexical[r]), float(lexical[r]), None) for r in lex_cands[:max(k, 0)]]
@@ -110,7 +111,7 @@ class Ranker:
         if not text:
             return []
         qvec = self.embed_query(text)
-        cands = self._dense_candidates(qvec, allowed, lex_cands)
+        cands = self._dense_candidates(qvec, allowed, lex_cands, depth)
         cos = self.dense.score(qvec, cands)
         lex = lexical[cands]
         if mode == "dense":
@@ -122,7 +123,7 @@ class Ranker:
                 centroid = self.dense.vectors_of(top).mean(axis=0)
                 qvec = qvec + p.prf_beta * centroid
                 qvec = qvec / max(float(np.linalg.norm(qvec)), 1e-9)
-                cands = self._dense_candidates(qvec, allowed, lex_cands)
+                cands = self._dense_candidates(qvec, allowed, lex_cands, depth)
                 lex = lexical[cands]
                 cos = self.dense.score(qvec, cands)
                 fused = p.alpha * _z(lex) + (1 - p.alpha) * _z(cos)
@@ -131,8 +132,7 @@ class Ranker:
         return [Hit(int(cands[i]), float(fused[i]), float(lex[i]), float(cos[i])) for i in order]
 
     def _dense_candidates(self, qvec: np.ndarray, allowed: np.ndarray | None,
-                          lex_cands: np.ndarray) -> np.ndarray:
-        depth = self.params.depth
+                          lex_cands: np.ndarray, depth: int) -> np.ndarray:
         if isinstance(self.dense, FlatIndex):
             scores = self.dense.all_scores(qvec)
             if allowed is not None:
