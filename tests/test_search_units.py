@@ -148,3 +148,6 @@ def test_sentence_transformers_backend_is_optional_with_a_clear_error() -> None:
             SentenceTransformersEmbedder("/nonexistent/model/path")
     with pytest.raises(EmbeddingError, match="unknown embedder"):
         make_embedder("word2vec")
+    with pytest.raises(EmbeddingError, match="unknown embedder"):
+        make_embedder("onnx:99999")
+    assert make_embedder("onnx:128").space.endswith(":128")

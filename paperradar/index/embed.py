@@ -78,7 +78,7 @@ class OnnxMiniLM:
     own longest text, which is what makes CPU indexing affordable.
     """
 
-    def __init__(self, threads: int | None = None, batch_size: int = 32,
+    def __init__(self, threads: int | None = None, batch_size: int = 8,
                  max_tokens: int = MAX_TOKENS) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -208,15 +208,18 @@ class OpenAIEmbedder:
 def make_embedder(spec: str | None = None) -> Embedder:
     """Build a backend from a spec string (also ``$PAPERRADAR_EMBEDDER``):
 
-    ``onnx`` (default) · ``st:MODEL_NAME`` · ``openai:MODEL@BASE_URL`` (key from
-    ``$OPENAI_API_KEY``, e.g. ``openai:text-embedding-3-small@https://api.openai.com/v1``).
+    ``onnx`` (default, 256 tokens) · ``onnx:N`` (truncate at N tokens) · ``st:MODEL_NAME`` ·
+    ``openai:MODEL@BASE_URL`` (key from ``$OPENAI_API_KEY``, e.g. ``openai:text-embedding-3-small@https://api.openai.com/v1``).
     """
     spec = spec or os.environ.get("PAPERRADAR_EMBEDDER") or DEFAULT_BACKEND
     if spec == "onnx":
         return OnnxMiniLM()
+    if spec.startswith("onnx:") and spec[5:].isdigit() and 8 <= int(spec[5:]) <= 512:
+        return OnnxMiniLM(max_tokens=int(spec[5:]))
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformersEmbedder(spec[3:])
     if spec.startswith("openai:") and "@" in spec:
         model, base = spec[len("openai:"):].split("@", 1)
         return OpenAIEmbedder(base, model, api_key=os.environ.get("OPENAI_API_KEY"))
-    raise EmbeddingError(f"unknown embedder {spec!r}: use onnx, st:MODEL or openai:MODEL@BASE_URL")
+    raise EmbeddingError(f"unknown embedder {spec!r}: use onnx, onnx:N (tokens), st:MODEL or "
+                         "openai:MODEL@BASE_URL")
