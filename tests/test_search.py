@@ -208,6 +208,13 @@ def test_incremental_counts_equal_a_fresh_build(tmp_path: Path, days_dir: Path) 
     fresh.close()
 
 
+def test_empty_store_and_memory_store_answer_plainly(tmp_path: Path) -> None:
+    code, out = run(tmp_path / "empty.db", "search", "anything", "--mode", "bm25")
+    assert code == 0 and "no results" in out
+    code, out = run(Path(":memory:"), "search", "anything")
+    assert code == 1 and "in-memory store" in out
+
+
 def test_search_catches_up_small_gaps_and_reports_missing_index(tmp_path: Path, days_dir: Path) -> None:
     db = tmp_path / "s.db"
     code, out = run(db, "ingest", str(days_dir / "2026-06-25.jsonl.gz"))

@@ -170,7 +170,7 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None,
     fresh = [i for i, row in enumerate(keep_rows) if row < 0]
     report.tokenised = len(fresh)
     report.removed = len({d.arxiv_id for d in old_docs} - {d.arxiv_id for d in infos})
-    if fresh or report.removed or len(old_docs) != len(infos):
+    if loaded is None or fresh or report.removed or len(old_docs) != len(infos):
         new_counts = count_matrix([texts[infos[i].arxiv_id] for i in fresh], vocab)
         width = max(len(vocab), 1)
         reused = resize(counts, width)[[r for r in keep_rows if r >= 0]] if counts.shape[0] else None
