@@ -7,12 +7,11 @@ from collections.abc import Callable
 
 import click
 
-from paperradar.cli.cmd_ingest import print_report
-from paperradar.cli.common import Context, echo_json, pass_ctx, valid_date
+from paperradar.cli.cmd_ingest import finish
+from paperradar.cli.common import Context, pass_ctx, valid_date
 from paperradar.models import IngestReport
 from paperradar.sources.http import DEFAULT_DELAY
 
-EXIT_REJECTED = 1
 EXIT_UNREACHABLE = 2
 
 
@@ -38,14 +37,7 @@ def _run(ctx: Context, as_json: bool, delay: float, job: Callable) -> None:
         sys.exit(EXIT_UNREACHABLE)
     except FetchError as exc:
         raise click.ClickException(str(exc)) from None
-    for rejection in report.rejections:
-        click.echo(f"rejected: {rejection}", err=True)
-    if as_json:
-        echo_json(report.as_dict())
-    else:
-        print_report(report)
-    if report.rejected:
-        sys.exit(EXIT_REJECTED)
+    finish(report, as_json)
 
 
 @click.group("fetch")

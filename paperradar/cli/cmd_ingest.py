@@ -45,7 +45,15 @@ def command(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     changes nothing. Exit status 1 when any record was rejected (each is listed
     on stderr with file, line and field); everything else is still stored.
     """
-    report = ingest_paths(ctx, list(paths))
+    finish(ingest_paths(ctx, list(paths)), as_json)
+
+
+EXIT_REJECTED = 1
+
+
+def finish(report: IngestReport, as_json: bool) -> None:
+    """Rejections on stderr, the counts on stdout; exit 1 if anything was rejected, so that
+    cron jobs and CI notice bad input even though the good records were stored."""
     for rejection in report.rejections:
         click.echo(f"rejected: {rejection}", err=True)
     if as_json:
@@ -53,4 +61,4 @@ def command(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         print_report(report)
     if report.rejected:
-        sys.exit(1)
+        sys.exit(EXIT_REJECTED)
