@@ -45,7 +45,8 @@ def main() -> None:
     parser.add_argument("--store", action="store_true", help="go through the job and a SQLite store")
     args = parser.parse_args()
     papers = load_papers(args.papers)
-    default_classifier()  # loading the weights is a one-off, not per paper
+    # loading the weights and the sentence encoder (ONNX session) is a one-off, not per paper
+    default_classifier().predict([["Warm-up sentence."]])
     backend = ExtractiveSummarizer()
     started = time.perf_counter()
     if args.store:

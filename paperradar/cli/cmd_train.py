@@ -23,10 +23,19 @@ def command() -> None:
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per network.")
 @click.option("--members", type=click.IntRange(min=1), default=None, help="Networks in the ensemble.")
 @click.option("--seed", type=int, default=None, help="Seed of the first network.")
+@click.option("--minilm-tokens", type=click.IntRange(min=0), default=None,
+              help="Also feed each sentence's frozen MiniLM vector of its first N word pieces "
+                   "([CLS]/[SEP] included; default 8, as shipped); 0 = n-gram features only.")
+@click.option("--word-drop", type=click.FloatRange(0.0, 0.9), default=None,
+              help="Share of n-gram entries zeroed per training batch (default 0.3).")
 @click.option("--json", "as_json", is_flag=True, help="Print dev scores as JSON.")
 def roles(directory: Path, output: Path | None, epochs: int | None, members: int | None, seed: int | None,
-          as_json: bool) -> None:
-    """Train the sentence-role classifier on CSAbstruct train, choosing epochs on dev."""
+          minilm_tokens: int | None, word_drop: float | None, as_json: bool) -> None:
+    """Train the sentence-role classifier on CSAbstruct train, choosing epochs on dev.
+
+    Defaults reproduce the shipped weights: 10 networks, 10 epochs, n-gram bag + MiniLM (8 tokens),
+    word dropout 0.3 (6–13 minutes on 2 CPU cores).
+    """
     try:
         import torch  # noqa: F401
     except ImportError as exc:
@@ -34,7 +43,11 @@ def roles(directory: Path, output: Path | None, epochs: int | None, members: int
     from paperradar.enrich.roles.train import TrainConfig, train
     from paperradar.evaluate.roles import DataError
 
-    given = {"epochs": epochs, "members": members, "seed": seed}
+    if minilm_tokens is not None and 0 < minilm_tokens < 8:
+        raise click.BadParameter("MiniLM needs at least 8 tokens (or 0 for none)",
+                                 param_hint="--minilm-tokens")
+    given = {"epochs": epochs, "members": members, "seed": seed, "minilm_tokens": minilm_tokens,
+             "word_drop": word_drop}
     overrides = {k: v for k, v in given.items() if v is not None}
     cfg = TrainConfig(**overrides)
     try:

@@ -16,7 +16,8 @@ from paperradar.cli.common import echo_json
 @click.option("--split", type=click.Choice(["test", "dev", "train"]), default="test", show_default=True)
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Weights file to score (default: the shipped one).")
-@click.option("--json", "as_json", is_flag=True, help="Keys: accuracy, macro_f1, per_label_f1.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Keys: accuracy, macro_f1, per_label_f1, features (the sentence encoder, {} if none).")
 def command(directory: Path, split: str, weights: Path | None, as_json: bool) -> None:
     """Accuracy, macro-F1 (unweighted mean of the five per-label F1) and per-label F1."""
     from paperradar.enrich.roles.inference import RoleClassifier
@@ -31,10 +32,12 @@ def command(directory: Path, split: str, weights: Path | None, as_json: bool) ->
     except (OSError, ValueError, KeyError) as exc:
         raise click.ClickException(f"cannot load weights {weights}: {exc}") from exc
     result = evaluate(classifier, abstracts)
+    features = classifier.net.features
     if as_json:
-        echo_json(result | {"split": split})
+        echo_json(result | {"split": split, "features": features})
         return
-    click.echo(f"CSAbstruct {split}: {result['sentences']} sentences")
+    encoder = f"n-grams + MiniLM ({features['minilm_tokens']} tokens)" if features else "n-grams"
+    click.echo(f"CSAbstruct {split}: {result['sentences']} sentences; features: {encoder}")
     click.echo(f"accuracy  {result['accuracy']:.4f}")
     click.echo(f"macro-F1  {result['macro_f1']:.4f}")
     for label, f1 in result["per_label_f1"].items():

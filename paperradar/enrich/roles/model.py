@@ -2,7 +2,11 @@
 
 Network, per abstract:
 
-1. sentence vector = tanh(W [sum of n-gram rows weighted by TF-IDF ; position]);
+1. sentence vector = tanh(W [sum of n-gram rows weighted by TF-IDF ; MiniLM vector ; position]);
+   the MiniLM part is there only when the weights name a sentence encoder (``features`` in the
+   meta): a frozen all-MiniLM-L6-v2 vector of the sentence's first few word pieces, because
+   role cues sit at the sentence start ("We propose", "Results show") and a short input keeps
+   the encoder cheap. Weight files without ``features`` are n-gram only and load as before;
 2. a bidirectional GRU runs over the abstract's sentence vectors, so each
    sentence's role is decided with the whole abstract in view;
 3. softmax(W [forward state ; backward state ; sentence vector]) over the five roles.
@@ -24,13 +28,30 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paperradar.enrich.roles.features import Vocabulary, position_features
 
+if TYPE_CHECKING:
+    from paperradar.index.embed import Embedder
+
 LABELS: tuple[str, ...] = ("background", "objective", "method", "result", "other")
+
+
+def sentence_encoder(features: dict | None) -> Embedder | None:
+    """The frozen sentence encoder a weights file asks for (``{"minilm_tokens": N}``), else None.
+
+    It is the index's own MiniLM (:class:`paperradar.index.embed.OnnxMiniLM`), cut at N word
+    pieces ([CLS] and [SEP] included); batches of 32 sentences amortise onnxruntime's per-call cost.
+    """
+    if not features or not features.get("minilm_tokens"):
+        return None
+    from paperradar.index.embed import OnnxMiniLM
+
+    return OnnxMiniLM(batch_size=32, max_tokens=int(features["minilm_tokens"]))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -44,6 +65,14 @@ class RoleNet:
     labels: tuple[str, ...] = LABELS
     prior: np.ndarray | None = None  # training label frequencies
     prior_correction: float = 0.0
+    features: dict = field(default_factory=dict)  # {"minilm_tokens": N, "space": ...}; {} = n-grams only
+    _encoder: Embedder | None = field(default=None, repr=False)
+
+    def encoder(self) -> Embedder | None:
+        """The sentence encoder these weights were trained with, built on first use."""
+        if self._encoder is None and self.features.get("minilm_tokens"):
+            self._encoder = sentence_encoder(self.features)
+        return self._encoder
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RoleNet:
@@ -65,14 +94,17 @@ class RoleNet:
         ordered = [members[k] for k in sorted(members, key=lambda m: int(m[1:]))]
         prior = np.asarray(meta["prior"], dtype=np.float32) if meta.get("prior") else None
         return cls(vocab=vocab, members=ordered, labels=tuple(meta["labels"]), prior=prior,
-                   prior_correction=float(meta.get("prior_correction", 0.0)))
+                   prior_correction=float(meta.get("prior_correction", 0.0)),
+                   features=dict(meta.get("features") or {}))
 
     @staticmethod
-    def sentence_vectors(p: dict[str, np.ndarray], bags: tuple, pos: np.ndarray) -> np.ndarray:
+    def sentence_vectors(p: dict[str, np.ndarray], bags: tuple, pos: np.ndarray,
+                         encoded: np.ndarray | None = None) -> np.ndarray:
         ids, weights, offsets = bags
         rows = p["bag.weight"][ids] * weights[:, None]
         bag = np.add.reduceat(rows, offsets[:-1], axis=0)
-        return np.tanh(np.concatenate([bag, pos], axis=1) @ p["proj.weight"].T + p["proj.bias"])
+        parts = [bag, pos] if encoded is None else [bag, encoded, pos]
+        return np.tanh(np.concatenate(parts, axis=1) @ p["proj.weight"].T + p["proj.bias"])
 
     @staticmethod
     def _gru(p: dict[str, np.ndarray], xs: np.ndarray, suffix: str, reverse: bool) -> np.ndarray:
@@ -92,16 +124,24 @@ class RoleNet:
             out[t] = h
         return out
 
-    def predict_proba(self, abstracts: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """Role probabilities (n_sentences, 5) per abstract."""
+    def predict_proba(self, abstracts: Sequence[Sequence[str]],
+                      encoded: np.ndarray | None = None) -> list[np.ndarray]:
+        """Role probabilities (n_sentences, 5) per abstract.
+
+        ``encoded``: the sentences' encoder vectors, in order, if the caller already has them
+        (training scores dev every epoch); else they are computed here when the weights need them.
+        """
         flat = [s for a in abstracts for s in a]
         if not flat:
             return [np.zeros((0, len(self.labels)), dtype=np.float32) for _ in abstracts]
         pos = np.concatenate([position_features(len(a)) for a in abstracts if len(a)], axis=0)
         bags = self.vocab.bags(flat)
+        if encoded is None:
+            encoder = self.encoder()
+            encoded = encoder.embed(flat) if encoder is not None else None
         total = [np.zeros((len(a), len(self.labels)), dtype=np.float32) for a in abstracts]
         for p in self.members:
-            vecs = self.sentence_vectors(p, bags, pos)
+            vecs = self.sentence_vectors(p, bags, pos, encoded)
             start = 0
             for k, abstract in enumerate(abstracts):
                 n = len(abstract)

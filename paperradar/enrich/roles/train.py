@@ -3,7 +3,10 @@
 The n-gram vocabulary and idf are fitted on CSAbstruct train; the network of
 :mod:`paperradar.enrich.roles.model` is trained on train with AdamW, and the
 epoch with the best dev score (accuracy + macro-F1) is kept. Test is never
-looked at here. The result is an ``.npz`` of plain arrays: the n-gram tables
+looked at here. With ``minilm_tokens`` > 0 every sentence also gets a frozen MiniLM
+vector of its first N word pieces (computed once, before training), concatenated with
+its n-gram bag; ``word_drop`` zeroes that share of n-gram entries during training, so
+the network cannot lean on rare n-grams alone. The result is an ``.npz`` of plain arrays: the n-gram tables
 in int8 with a scale per row (to stay small), the rest float32, the vocabulary
 as JSON text.
 """
@@ -16,13 +19,18 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paperradar.enrich.roles.features import N_POSITION_FEATURES, Vocabulary, position_features
 from paperradar.enrich.roles.model import LABELS, RoleNet
 from paperradar.evaluate.roles import Abstract, load_split, scores
+
+if TYPE_CHECKING:
+    from paperradar.index.embed import Embedder
 
 
 @dataclass
@@ -37,11 +45,30 @@ class TrainConfig:
     epochs: int = 10
     batch: int = 8
     seed: int = 1
-    members: int = 5  # networks from seeds seed, seed+1, ...; probabilities averaged
+    members: int = 10  # networks from seeds seed, seed+1, ...; probabilities averaged
     threads: int = 1
+    minilm_tokens: int = 8  # frozen MiniLM vector of the first N word pieces; 0 = n-grams only
+    word_drop: float = 0.3  # share of n-gram entries zeroed per training batch
+
+    def features(self) -> dict:
+        """What the weights file records so that inference builds the same input."""
+        if not self.minilm_tokens:
+            return {}
+        encoder = _encoder(self.minilm_tokens)
+        return {"minilm_tokens": self.minilm_tokens, "dim": encoder.dim, "space": encoder.space}
 
 
-def _build_module(cfg: TrainConfig, vocab_size: int):
+@lru_cache(maxsize=2)
+def _encoder(tokens: int) -> Embedder:
+    """One encoder per run: loading the ONNX model once is enough for every split and the export."""
+    from paperradar.enrich.roles.model import sentence_encoder
+
+    encoder = sentence_encoder({"minilm_tokens": tokens})
+    assert encoder is not None
+    return encoder
+
+
+def _build_module(cfg: TrainConfig, vocab_size: int, encoded_dim: int = 0):
     import torch
     from torch import nn
 
@@ -49,14 +76,15 @@ def _build_module(cfg: TrainConfig, vocab_size: int):
         def __init__(self) -> None:
             super().__init__()
             self.bag = nn.EmbeddingBag(vocab_size, cfg.hidden, mode="sum")
-            self.proj = nn.Linear(cfg.hidden + N_POSITION_FEATURES, cfg.hidden)
+            self.proj = nn.Linear(cfg.hidden + encoded_dim + N_POSITION_FEATURES, cfg.hidden)
             self.gru = nn.GRU(cfg.hidden, cfg.gru, batch_first=True, bidirectional=True)
             self.out = nn.Linear(2 * cfg.gru + cfg.hidden, len(LABELS))
             self.drop = nn.Dropout(cfg.dropout)
 
-        def forward(self, ids, weights, offsets, pos, lengths):
+        def forward(self, ids, weights, offsets, encoded, pos, lengths):
             bag = self.bag(ids, offsets, per_sample_weights=weights)
-            sent = torch.tanh(self.proj(torch.cat([self.drop(bag), pos], dim=1)))
+            parts = [self.drop(bag), pos] if encoded is None else [self.drop(bag), encoded, pos]
+            sent = torch.tanh(self.proj(torch.cat(parts, dim=1)))
             seqs = torch.split(self.drop(sent), lengths)
             padded = nn.utils.rnn.pad_sequence(seqs, batch_first=True)
             packed = nn.utils.rnn.pack_padded_sequence(padded, torch.tensor(lengths), batch_first=True,
@@ -69,15 +97,29 @@ def _build_module(cfg: TrainConfig, vocab_size: int):
     return Net()
 
 
-def _batch(vocab: Vocabulary, items: Sequence[Abstract]):
+def _batch(vocab: Vocabulary, items: Sequence[Abstract], encoded: Sequence[np.ndarray] | None = None):
     import torch
 
     sentences = [s for a in items for s in a.sentences]
     ids, weights, offsets = vocab.bags(sentences)
     pos = np.concatenate([position_features(len(a.sentences)) for a in items])
     lengths = [len(a.sentences) for a in items]
-    return (torch.from_numpy(ids), torch.from_numpy(weights), torch.from_numpy(offsets[:-1]),
+    enc = torch.from_numpy(np.concatenate(encoded)) if encoded is not None else None
+    return (torch.from_numpy(ids), torch.from_numpy(weights), torch.from_numpy(offsets[:-1]), enc,
             torch.from_numpy(pos), lengths)
+
+
+def _encode(cfg: TrainConfig, abstracts: Sequence[Abstract],
+            log: Callable[[str], None]) -> list[np.ndarray] | None:
+    """Per abstract, its sentences' frozen encoder vectors (once: the encoder is not trained)."""
+    if not cfg.minilm_tokens:
+        return None
+    encoder = _encoder(cfg.minilm_tokens)
+    started = time.monotonic()
+    flat = encoder.embed([s for a in abstracts for s in a.sentences])
+    log(f"encoded {len(flat)} sentences ({encoder.space}) in {time.monotonic() - started:.0f}s")
+    bounds = np.cumsum([0] + [len(a.sentences) for a in abstracts])
+    return [flat[b:e] for b, e in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def train(csabstruct: str | Path, cfg: TrainConfig | None = None,
@@ -101,15 +143,17 @@ def train(csabstruct: str | Path, cfg: TrainConfig | None = None,
 def _ensemble(cfg: TrainConfig, train_set: list[Abstract], dev_set: list[Abstract],
               log: Callable[[str], None]) -> tuple[bytes, dict]:
     vocab = Vocabulary.fit((s for a in train_set for s in a.sentences), max_terms=cfg.max_terms)
+    train_enc, dev_enc = _encode(cfg, train_set, log), _encode(cfg, dev_set, log)
     states, devs = [], []
     for member in range(cfg.members):
         log(f"network {member + 1} of {cfg.members}")
-        state, dev = _train_one(cfg, cfg.seed + member, vocab, train_set, dev_set, log)
+        state, dev = _train_one(cfg, cfg.seed + member, vocab, train_set, dev_set, log, train_enc, dev_enc)
         states.append(state)
         devs.append(dev)
     prior = label_prior(train_set)
     data = export(vocab, states, cfg, prior, 0.0)
-    power, dev = choose_prior_correction(RoleNet.from_bytes(data), dev_set)
+    power, dev = choose_prior_correction(RoleNet.from_bytes(data), dev_set,
+                                         np.concatenate(dev_enc) if dev_enc is not None else None)
     log(f"ensemble: prior correction {power}  dev accuracy {dev['accuracy']:.4f}  "
         f"macro-F1 {dev['macro_f1']:.4f}")
     return export(vocab, states, cfg, prior, power), {"dev_members": devs, "dev": dev,
@@ -128,9 +172,10 @@ def label_prior(abstracts: Sequence[Abstract]) -> list[float]:
 PRIOR_POWERS = (0.0, 0.1, 0.2, 0.3, 0.4)
 
 
-def choose_prior_correction(net: RoleNet, dev_set: Sequence[Abstract]) -> tuple[float, dict]:
+def choose_prior_correction(net: RoleNet, dev_set: Sequence[Abstract],
+                            encoded: np.ndarray | None = None) -> tuple[float, dict]:
     """The power (from PRIOR_POWERS) with the best dev accuracy + macro-F1, and its dev scores."""
-    probs = net.predict_proba([list(a.sentences) for a in dev_set])
+    probs = net.predict_proba([list(a.sentences) for a in dev_set], encoded)
     gold = [x for a in dev_set for x in a.labels]
     assert net.prior is not None
     best: tuple[float, float, dict] | None = None
@@ -145,27 +190,35 @@ def choose_prior_correction(net: RoleNet, dev_set: Sequence[Abstract]) -> tuple[
 
 
 def _train_one(cfg: TrainConfig, seed: int, vocab: Vocabulary, train_set: list[Abstract],
-               dev_set: list[Abstract], log: Callable[[str], None]) -> tuple[dict, dict]:
+               dev_set: list[Abstract], log: Callable[[str], None],
+               train_enc: list[np.ndarray] | None = None,
+               dev_enc: list[np.ndarray] | None = None) -> tuple[dict, dict]:
     import torch
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
     label_index = {label: i for i, label in enumerate(LABELS)}
-    net = _build_module(cfg, len(vocab.terms) + 1)
+    net = _build_module(cfg, len(vocab.terms) + 1, train_enc[0].shape[1] if train_enc else 0)
     optim = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    dev_batches = [_batch(vocab, dev_set[i:i + 64]) for i in range(0, len(dev_set), 64)]
+    dev_batches = [_batch(vocab, dev_set[i:i + 64], dev_enc[i:i + 64] if dev_enc else None)
+                   for i in range(0, len(dev_set), 64)]
     dev_gold = [x for a in dev_set for x in a.labels]
     best: tuple[float, dict, dict, int] | None = None
     for epoch in range(1, cfg.epochs + 1):
         net.train()
-        order = list(train_set)
+        order = list(range(len(train_set)))
         rng.shuffle(order)
         started = time.monotonic()
         for begin in range(0, len(order), cfg.batch):
-            chunk = order[begin:begin + cfg.batch]
+            chunk = [train_set[i] for i in order[begin:begin + cfg.batch]]
             gold = torch.tensor([label_index[x] for a in chunk for x in a.labels])
             weight = torch.tensor([w for a in chunk for w in a.confs], dtype=torch.float32)
-            loss = torch.nn.functional.cross_entropy(net(*_batch(vocab, chunk)), gold, reduction="none")
+            ids, weights, offsets, enc, pos, lengths = _batch(
+                vocab, chunk, [train_enc[i] for i in order[begin:begin + cfg.batch]] if train_enc else None)
+            if cfg.word_drop > 0:
+                weights = weights * (torch.rand(len(weights)) >= cfg.word_drop).float()
+            logits = net(ids, weights, offsets, enc, pos, lengths)
+            loss = torch.nn.functional.cross_entropy(logits, gold, reduction="none")
             loss = (loss * weight).sum() / weight.sum().clamp(min=1.0)
             optim.zero_grad()
             loss.backward()
@@ -196,7 +249,7 @@ def quantize(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def export(vocab: Vocabulary, states: Sequence[dict[str, np.ndarray]], cfg: TrainConfig,
            prior: Sequence[float] | None = None, prior_correction: float = 0.0) -> bytes:
     meta = json.dumps({"labels": list(LABELS), "config": asdict(cfg), "prior": list(prior or []),
-                       "prior_correction": prior_correction}).encode("utf-8")
+                       "prior_correction": prior_correction, "features": cfg.features()}).encode("utf-8")
     terms = json.dumps(vocab.terms, ensure_ascii=False).encode("utf-8")
     arrays: dict[str, np.ndarray] = {}
     for i, state in enumerate(states):
