@@ -1,7 +1,7 @@
 """Sentence roles (background / objective / method / result / other) in abstracts.
 
 Trained on CSAbstruct (``paperradar train roles``); the weights ship in
-``weights/`` and run with numpy only (see :mod:`.inference`).
+``weights/`` and run with numpy plus the bundled MiniLM in onnxruntime (see :mod:`.inference`).
 """
 
 from paperradar.enrich.roles.inference import RoleClassifier, default_classifier

@@ -4,7 +4,8 @@ Role cues are mostly lexical ("we propose", "results show", "in this paper")
 plus where the sentence sits, so each sentence becomes a sparse TF-IDF bag of
 word uni- and bigrams (numbers folded into one token) over a vocabulary fixed at
 training time; the network turns the bag into a dense vector with one table
-lookup per n-gram, which keeps inference at hundreds of papers per second.
+lookup per n-gram, which costs next to nothing (a frozen MiniLM vector of each
+sentence's first words is the expensive input, see :mod:`.model`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The role classifier's forward pass in plain numpy (no torch at inference).
+"""The role classifier's forward pass in numpy (no torch at inference; MiniLM runs in onnxruntime).
 
 Network, per abstract:
 
