@@ -70,6 +70,22 @@ def test_tldr_compresses_contribution_and_result() -> None:
     assert tldr.count(".") == 1 and tldr.endswith(".")
 
 
+def test_tldr_second_clause_reads_as_one_sentence() -> None:
+    sentences = [
+        "We built a ground station to track the Orion spacecraft during its mission.",
+        "Even though no Doppler estimate was obtained, the end-to-end tracking system works and recorded "
+        "12 passes.",
+        "Orion transmits in the S band.",
+    ]
+    tldr = build_fields(sentences, ["objective", "result", "other"])["tldr"]
+    assert "; even though" in tldr and "; Even" not in tldr
+    sentences[1] = "Orion passes were tracked 12 times with 3 Hz error by the end-to-end tracking system."
+    tldr = build_fields(sentences, ["objective", "result", "other"])["tldr"]
+    assert "; Orion passes" in tldr  # a name keeps its capital
+    sentences[0] = "In this paper we build a ground station to track the Orion spacecraft."
+    assert build_fields(sentences, ["objective", "result", "other"])["tldr"].startswith("We build a ground")
+
+
 def test_trim_clause_cuts_at_a_boundary() -> None:
     long = "We study graphs, which are common in biology, chemistry and physics, and build a model for them."
     cut = trim_clause(long, 8)

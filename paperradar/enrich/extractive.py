@@ -42,7 +42,8 @@ _CONTRIBUTION = re.compile(
 )
 _NUMBER = re.compile(r"\d")
 _URL = re.compile(r"https?://|www\.|github\.com", re.I)
-_LEAD_IN = re.compile(r"^(?:[^,]{0,120}?),\s+(?=(?:we|this paper|this work|our)\b)", re.I)
+_LEAD_IN = re.compile(r"^(?:(?:[^,]{0,120}?),|in this (?:paper|work|study|article|letter|report))\s+"
+                      r"(?=(?:we|this paper|this work|our)\b)", re.I)
 _REPORTING = re.compile(
     r"^.{0,160}?\b(?:show|shows|demonstrate|demonstrates|indicate|indicates|reveal|reveals|confirm|"
     r"confirms|suggest|suggests|find|found)\s+that\s+", re.I)
@@ -53,6 +54,8 @@ _LOWER_FIRST = frozenset((
     "the", "our", "this", "these", "those", "it", "its", "we", "they", "a", "an", "such", "both", "each",
     "all", "results", "experiments", "extensive", "compared", "across", "with", "using", "in", "on", "for",
     "simulation", "simulations", "numerical", "empirical", "experimental", "evaluation", "evaluations",
+    "even", "although", "though", "while", "when", "by", "after", "finally", "overall", "there", "here",
+    "thus", "as", "moreover", "furthermore", "notably", "specifically",
 ))
 # Where a sentence may be cut: after punctuation, at a dash, before a contrast. Bare "which",
 # "by" or "and" are not used: "a rule under which" or "is achieved by" would dangle.
@@ -188,10 +191,19 @@ def tldr(sents: Sequence[Sentence], objective: Sequence[Sentence], contribution:
         if not prefixes:
             return does + "."
         claim = prefixes[0]
+    return f"{does}; {_decapitalise(claim, sents)}."
+
+
+def _decapitalise(claim: str, sents: Sequence[Sentence]) -> str:
+    """Lower-case the claim's first word after the semicolon when it is an ordinary word: a known
+    sentence opener, or a capitalised word the abstract also writes in lower case. Names and
+    acronyms ("Orion", "BERT", "FactGuard") keep their capitals."""
     first = claim.split(" ", 1)[0]
-    if first.lower() in _LOWER_FIRST:
-        claim = first.lower() + claim[len(first):]
-    return f"{does}; {claim}."
+    lower = first.lower()
+    ordinary = lower in _LOWER_FIRST or (
+        first.isalpha() and first[1:].islower()
+        and re.search(rf"(?<![\w-]){re.escape(lower)}(?![\w-])", " ".join(s.text for s in sents)) is not None)
+    return lower + claim[len(first):] if ordinary and first[:1].isupper() else claim
 
 
 class ExtractiveSummarizer:
