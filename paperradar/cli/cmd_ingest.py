@@ -13,6 +13,8 @@ from paperradar.ingest import ingest_records
 from paperradar.models import IngestReport
 from paperradar.sources import expand, parse_path
 
+EXIT_REJECTED = 1
+
 
 def ingest_paths(ctx: Context, paths: list[Path]) -> IngestReport:
     """Ingest files one transaction each; shared by ``ingest`` and the main job."""
@@ -46,9 +48,6 @@ def command(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     on stderr with file, line and field); everything else is still stored.
     """
     finish(ingest_paths(ctx, list(paths)), as_json)
-
-
-EXIT_REJECTED = 1
 
 
 def finish(report: IngestReport, as_json: bool) -> None:

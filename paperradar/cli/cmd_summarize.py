@@ -94,11 +94,8 @@ def command(ctx: Context, date: str | None, since: str | None, everything: bool,
         date = dates[-1]
         ctx.info(f"summarising papers listed on {date} (the latest day; use --date, --since or --all)")
     llm = {"base_url": base_url, "model": model, "api_key_env": api_key_env, "timeout": timeout,
-           "max_tokens": max_tokens, "price_in": price_in, "price_out": price_out}
-    if prompt is not None:
-        llm["prompt"] = prompt
-    if no_cache:
-        llm["use_cache"] = False
+           "max_tokens": max_tokens, "price_in": price_in, "price_out": price_out, "prompt": prompt,
+           "use_cache": False if no_cache else None}  # None = the backend's default
     summarizer = build_backend(ctx, backend, language, concurrency, llm)
     papers = select_papers(store, date=date, since=since, everything=everything)
     report = run_summarize(store, summarizer, papers, progress=not ctx.quiet)

@@ -70,7 +70,7 @@ class RoleNet:
 
     def encoder(self) -> Embedder | None:
         """The sentence encoder these weights were trained with, built on first use."""
-        if self._encoder is None and self.features.get("minilm_tokens"):
+        if self._encoder is None:
             self._encoder = sentence_encoder(self.features)
         return self._encoder
 

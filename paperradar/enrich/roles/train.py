@@ -19,14 +19,13 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paperradar.enrich.roles.features import N_POSITION_FEATURES, Vocabulary, position_features
-from paperradar.enrich.roles.model import LABELS, RoleNet
+from paperradar.enrich.roles.model import LABELS, RoleNet, sentence_encoder
 from paperradar.evaluate.roles import Abstract, load_split, scores
 
 if TYPE_CHECKING:
@@ -49,23 +48,6 @@ class TrainConfig:
     threads: int = 1
     minilm_tokens: int = 8  # frozen MiniLM vector of the first N word pieces; 0 = n-grams only
     word_drop: float = 0.3  # share of n-gram entries zeroed per training batch
-
-    def features(self) -> dict:
-        """What the weights file records so that inference builds the same input."""
-        if not self.minilm_tokens:
-            return {}
-        encoder = _encoder(self.minilm_tokens)
-        return {"minilm_tokens": self.minilm_tokens, "dim": encoder.dim, "space": encoder.space}
-
-
-@lru_cache(maxsize=2)
-def _encoder(tokens: int) -> Embedder:
-    """One encoder per run: loading the ONNX model once is enough for every split and the export."""
-    from paperradar.enrich.roles.model import sentence_encoder
-
-    encoder = sentence_encoder({"minilm_tokens": tokens})
-    assert encoder is not None
-    return encoder
 
 
 def _build_module(cfg: TrainConfig, vocab_size: int, encoded_dim: int = 0):
@@ -109,12 +91,11 @@ def _batch(vocab: Vocabulary, items: Sequence[Abstract], encoded: Sequence[np.nd
             torch.from_numpy(pos), lengths)
 
 
-def _encode(cfg: TrainConfig, abstracts: Sequence[Abstract],
+def _encode(encoder: Embedder | None, abstracts: Sequence[Abstract],
             log: Callable[[str], None]) -> list[np.ndarray] | None:
     """Per abstract, its sentences' frozen encoder vectors (once: the encoder is not trained)."""
-    if not cfg.minilm_tokens:
+    if encoder is None:
         return None
-    encoder = _encoder(cfg.minilm_tokens)
     started = time.monotonic()
     flat = encoder.embed([s for a in abstracts for s in a.sentences])
     log(f"encoded {len(flat)} sentences ({encoder.space}) in {time.monotonic() - started:.0f}s")
@@ -143,7 +124,11 @@ def train(csabstruct: str | Path, cfg: TrainConfig | None = None,
 def _ensemble(cfg: TrainConfig, train_set: list[Abstract], dev_set: list[Abstract],
               log: Callable[[str], None]) -> tuple[bytes, dict]:
     vocab = Vocabulary.fit((s for a in train_set for s in a.sentences), max_terms=cfg.max_terms)
-    train_enc, dev_enc = _encode(cfg, train_set, log), _encode(cfg, dev_set, log)
+    encoder = sentence_encoder({"minilm_tokens": cfg.minilm_tokens})
+    # what the weights file records so that inference builds the same input
+    features = {} if encoder is None else {"minilm_tokens": cfg.minilm_tokens, "dim": encoder.dim,
+                                           "space": encoder.space}
+    train_enc, dev_enc = _encode(encoder, train_set, log), _encode(encoder, dev_set, log)
     states, devs = [], []
     for member in range(cfg.members):
         log(f"network {member + 1} of {cfg.members}")
@@ -151,12 +136,12 @@ def _ensemble(cfg: TrainConfig, train_set: list[Abstract], dev_set: list[Abstrac
         states.append(state)
         devs.append(dev)
     prior = label_prior(train_set)
-    data = export(vocab, states, cfg, prior, 0.0)
+    data = export(vocab, states, cfg, prior, 0.0, features)
     power, dev = choose_prior_correction(RoleNet.from_bytes(data), dev_set,
                                          np.concatenate(dev_enc) if dev_enc is not None else None)
     log(f"ensemble: prior correction {power}  dev accuracy {dev['accuracy']:.4f}  "
         f"macro-F1 {dev['macro_f1']:.4f}")
-    return export(vocab, states, cfg, prior, power), {"dev_members": devs, "dev": dev,
+    return export(vocab, states, cfg, prior, power, features), {"dev_members": devs, "dev": dev,
                                                       "prior_correction": power, "config": asdict(cfg)}
 
 
@@ -210,11 +195,12 @@ def _train_one(cfg: TrainConfig, seed: int, vocab: Vocabulary, train_set: list[A
         rng.shuffle(order)
         started = time.monotonic()
         for begin in range(0, len(order), cfg.batch):
-            chunk = [train_set[i] for i in order[begin:begin + cfg.batch]]
+            picked = order[begin:begin + cfg.batch]
+            chunk = [train_set[i] for i in picked]
             gold = torch.tensor([label_index[x] for a in chunk for x in a.labels])
             weight = torch.tensor([w for a in chunk for w in a.confs], dtype=torch.float32)
             ids, weights, offsets, enc, pos, lengths = _batch(
-                vocab, chunk, [train_enc[i] for i in order[begin:begin + cfg.batch]] if train_enc else None)
+                vocab, chunk, [train_enc[i] for i in picked] if train_enc else None)
             if cfg.word_drop > 0:
                 weights = weights * (torch.rand(len(weights)) >= cfg.word_drop).float()
             logits = net(ids, weights, offsets, enc, pos, lengths)
@@ -247,9 +233,10 @@ def quantize(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def export(vocab: Vocabulary, states: Sequence[dict[str, np.ndarray]], cfg: TrainConfig,
-           prior: Sequence[float] | None = None, prior_correction: float = 0.0) -> bytes:
+           prior: Sequence[float] | None = None, prior_correction: float = 0.0,
+           features: dict | None = None) -> bytes:
     meta = json.dumps({"labels": list(LABELS), "config": asdict(cfg), "prior": list(prior or []),
-                       "prior_correction": prior_correction, "features": cfg.features()}).encode("utf-8")
+                       "prior_correction": prior_correction, "features": features or {}}).encode("utf-8")
     terms = json.dumps(vocab.terms, ensure_ascii=False).encode("utf-8")
     arrays: dict[str, np.ndarray] = {}
     for i, state in enumerate(states):
