@@ -33,13 +33,13 @@ import scipy.sparse as sp
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from paperradar.embed import OnnxMiniLM  # noqa: E402
 from paperradar.index.bm25 import BM25, Vocabulary  # noqa: E402
 from paperradar.index.dense import IVFIndex, VectorStore  # noqa: E402
-from paperradar.index.embed import OnnxMiniLM  # noqa: E402
 from paperradar.index.hybrid import Ranker  # noqa: E402
+from paperradar.index.search import SearchIndex  # noqa: E402
 from paperradar.index.state import catch_up, document_text, index_dir  # noqa: E402
 from paperradar.ingest import ingest_records  # noqa: E402
-from paperradar.search import SearchIndex  # noqa: E402
 from paperradar.sources import expand, parse_path  # noqa: E402
 from paperradar.store import open_store  # noqa: E402
 

@@ -17,7 +17,7 @@ from werkzeug import Request, Response
 
 from paperradar import __version__
 from paperradar.cli import cli
-from paperradar.fetch import (
+from paperradar.sources.harvest import (
     OAI_STATE_KEY,
     FetchError,
     FetchUnavailable,

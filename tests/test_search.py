@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from paperradar.cli import cli
-from paperradar.index.embed import OnnxMiniLM
+from paperradar.embed import OnnxMiniLM
+from paperradar.index.search import SearchIndex
 from paperradar.index.state import catch_up, index_dir, read_docs, staleness
 from paperradar.ingest import ingest_records
 from paperradar.models import Record
-from paperradar.search import SearchIndex
 from paperradar.sources import parse_path
 from paperradar.store import open_store
 

@@ -7,15 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from paperradar.index.bm25 import BM25, Vocabulary, count_matrix
-from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore, top_k
-from paperradar.index.embed import (
+from paperradar.embed import (
     EmbeddingError,
     OnnxMiniLM,
     OpenAIEmbedder,
     SentenceTransformersEmbedder,
     make_embedder,
 )
+from paperradar.index.bm25 import BM25, Vocabulary, count_matrix
+from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore, top_k
 from paperradar.index.text import query_terms, terms
 
 

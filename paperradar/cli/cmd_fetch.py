@@ -26,7 +26,7 @@ def _json_option(f: Callable) -> Callable:
 
 def _run(ctx: Context, as_json: bool, delay: float, job: Callable) -> None:
     """Open a polite client, run ``job(store, client)``, report, map failures to exit codes."""
-    from paperradar.fetch import FetchError, FetchUnavailable, PoliteClient
+    from paperradar.sources.harvest import FetchError, FetchUnavailable, PoliteClient
 
     store = ctx.store()
     try:
@@ -71,7 +71,7 @@ def command() -> None:
 def oai(ctx: Context, from_date: str | None, until_date: str | None, set_spec: str | None, prefix: str,
         base_url: str | None, resume: bool, delay: float, as_json: bool) -> None:
     """Harvest metadata with OAI-PMH ListRecords (bulk, no daily listings)."""
-    from paperradar.fetch import OAI_URL, FetchError, FetchUnavailable, harvest_oai, load_oai_state
+    from paperradar.sources.harvest import OAI_URL, FetchError, FetchUnavailable, harvest_oai, load_oai_state
 
     if resume and (from_date or until_date or set_spec):
         raise click.UsageError("--resume continues the stored harvest; "
@@ -106,7 +106,7 @@ def oai(ctx: Context, from_date: str | None, until_date: str | None, set_spec: s
 def api(ctx: Context, query: str, max_results: int | None, page_size: int, sort_by: str | None,
         base_url: str | None, delay: float, as_json: bool) -> None:
     """Search the arXiv export API and store every result (no daily listings)."""
-    from paperradar.fetch import API_URL, fetch_api
+    from paperradar.sources.harvest import API_URL, fetch_api
 
     def job(store, client):  # noqa: ANN001, ANN202 - local callback
         return fetch_api(store, client, query=query, base_url=base_url or API_URL, max_results=max_results,
@@ -128,7 +128,7 @@ def rss(ctx: Context, categories: tuple[str, ...], base_url: str | None, delay: 
     papers plus their listing (new, cross-list, replacement) for the day."""
     import os
 
-    from paperradar.fetch import ENV_RSS_URL, RSS_URL, fetch_rss
+    from paperradar.sources.harvest import ENV_RSS_URL, RSS_URL, fetch_rss
 
     def job(store, client):  # noqa: ANN001, ANN202 - local callback
         url = base_url or os.environ.get(ENV_RSS_URL) or RSS_URL

@@ -8,7 +8,7 @@ import click
 from tqdm import tqdm
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
-from paperradar.index.embed import EmbeddingError, make_embedder
+from paperradar.embed import EmbeddingError, make_embedder
 from paperradar.index.state import IndexError_, catch_up, index_dir
 
 

@@ -30,7 +30,7 @@ def _categories(option: str | None) -> list[str]:
 def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str, IngestReport]:
     """Fetch live when possible; fall back to the bundled sample and say why."""
     if categories and not offline:
-        from paperradar.fetch import FetchUnavailable, fetch_today
+        from paperradar.sources.harvest import FetchUnavailable, fetch_today
 
         try:
             report = fetch_today(ctx.store(), categories)

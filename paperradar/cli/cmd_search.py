@@ -8,10 +8,10 @@ import click
 
 from paperradar.cli.cmd_index import run_catch_up
 from paperradar.cli.common import Context, pass_ctx, valid_date
-from paperradar.index.embed import EmbeddingError
+from paperradar.embed import EmbeddingError
 from paperradar.index.hybrid import MODES
+from paperradar.index.search import SearchIndex, results_json
 from paperradar.index.state import IndexError_, index_dir, read_state, staleness
-from paperradar.search import SearchIndex, results_json
 
 AUTO_CATCH_UP = 200  # papers: smaller gaps are indexed on the fly before searching
 

@@ -40,8 +40,8 @@ def roles(directory: Path, output: Path | None, epochs: int | None, members: int
         import torch  # noqa: F401
     except ImportError as exc:
         raise click.ClickException("training needs PyTorch: pip install torch (CPU wheel is enough)") from exc
+    from paperradar.enrich.roles.csabstruct import DataError
     from paperradar.enrich.roles.train import TrainConfig, train
-    from paperradar.evaluate.roles import DataError
 
     if minilm_tokens is not None and 0 < minilm_tokens < 8:
         raise click.BadParameter("MiniLM needs at least 8 tokens (or 0 for none)",

@@ -9,8 +9,8 @@ import click
 from tqdm import tqdm
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
+from paperradar.embed import EmbeddingError, make_embedder
 from paperradar.evaluate.retrieval import BeirError, build_ranker, default_cache, evaluate_beir, load_beir
-from paperradar.index.embed import EmbeddingError, make_embedder
 from paperradar.index.hybrid import MODES
 
 

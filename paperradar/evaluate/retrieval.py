@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from paperradar.embed import Embedder
 from paperradar.evaluate.metrics import evaluate
 from paperradar.index.bm25 import BM25, Vocabulary, count_matrix
 from paperradar.index.dense import FlatIndex, VectorStore
-from paperradar.index.embed import Embedder
 from paperradar.index.hybrid import Params, Ranker
 from paperradar.index.state import content_hash
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from paperradar.embed import Embedder
 from paperradar.index.bm25 import BM25, Vocabulary, count_matrix, resize
 from paperradar.index.dense import VectorStore
-from paperradar.index.embed import Embedder
 from paperradar.models import Paper
 from paperradar.store.base import Store
 

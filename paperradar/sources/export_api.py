@@ -3,7 +3,7 @@
 Search results: each entry is one paper at its latest version, with
 ``published`` (v1 date) and ``updated`` (latest version date). The opensearch
 ``totalResults``/``startIndex``/``itemsPerPage`` elements drive paging in
-:mod:`paperradar.fetch`. The API reports bad queries as a feed with a single
+:mod:`paperradar.sources.harvest`. The API reports bad queries as a feed with a single
 entry whose id points at ``/api/errors``; that becomes a clear error.
 
 rss.arxiv.org also serves announcement feeds as Atom; their entries carry

@@ -1,7 +1,7 @@
 """Entry point for every arXiv XML format: sniff the root element, dispatch.
 
 ``paperradar ingest`` hands ``*.xml`` / ``.atom`` / ``.rss`` / ``.xml.gz``
-files here, and :mod:`paperradar.fetch` hands fetched bodies here, so a page
+files here, and :mod:`paperradar.sources.harvest` hands fetched bodies here, so a page
 saved from the network and ingested later parses exactly like a live fetch.
 
 Root element -> parser:
@@ -117,7 +117,7 @@ def parse_xml_stream(stream: IO[bytes], source: str,
 
 
 def parse_xml_bytes(data: bytes, source: str, info: FeedInfo | None = None) -> Iterator[Record | Rejection]:
-    """Parse a fetched body (used by :mod:`paperradar.fetch`)."""
+    """Parse a fetched body (used by :mod:`paperradar.sources.harvest`)."""
     yield from parse_xml_stream(io.BytesIO(data), source, info)
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from paperradar.enrich.roles.features import Vocabulary, position_features
 
 if TYPE_CHECKING:
-    from paperradar.index.embed import Embedder
+    from paperradar.embed import Embedder
 
 LABELS: tuple[str, ...] = ("background", "objective", "method", "result", "other")
 
@@ -44,12 +44,12 @@ LABELS: tuple[str, ...] = ("background", "objective", "method", "result", "other
 def sentence_encoder(features: dict | None) -> Embedder | None:
     """The frozen sentence encoder a weights file asks for (``{"minilm_tokens": N}``), else None.
 
-    It is the index's own MiniLM (:class:`paperradar.index.embed.OnnxMiniLM`), cut at N word
+    It is the index's own MiniLM (:class:`paperradar.embed.OnnxMiniLM`), cut at N word
     pieces ([CLS] and [SEP] included); batches of 32 sentences amortise onnxruntime's per-call cost.
     """
     if not features or not features.get("minilm_tokens"):
         return None
-    from paperradar.index.embed import OnnxMiniLM
+    from paperradar.embed import OnnxMiniLM
 
     return OnnxMiniLM(batch_size=32, max_tokens=int(features["minilm_tokens"]))
 

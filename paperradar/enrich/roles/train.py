@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paperradar.enrich.roles.csabstruct import Abstract, load_split, scores
 from paperradar.enrich.roles.features import N_POSITION_FEATURES, Vocabulary, position_features
 from paperradar.enrich.roles.model import LABELS, RoleNet, sentence_encoder
-from paperradar.evaluate.roles import Abstract, load_split, scores
 
 if TYPE_CHECKING:
-    from paperradar.index.embed import Embedder
+    from paperradar.embed import Embedder
 
 
 @dataclass

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from paperradar.embed import Embedder, make_embedder
 from paperradar.index.bm25 import BM25
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
-from paperradar.index.embed import Embedder, make_embedder
 from paperradar.index.hybrid import Params, Ranker
 from paperradar.index.state import DocInfo, IndexError_, read_docs, read_state
 from paperradar.index.text import query_terms, stem, words
