@@ -22,12 +22,10 @@ from typing import Protocol
 
 import numpy as np
 
+from paperradar.errors import EmbeddingError
+
 DEFAULT_BACKEND = "onnx"
 MAX_TOKENS = 256
-
-
-class EmbeddingError(RuntimeError):
-    """An embedding backend cannot be loaded or answered badly."""
 
 
 class Embedder(Protocol):

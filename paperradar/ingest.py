@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 
+from paperradar.clock import now_iso
 from paperradar.models import CodeLink, IngestReport, Listing, Paper, Record, Rejection, Summary
 from paperradar.store.base import Store
 
@@ -20,8 +20,6 @@ BATCH = 2000
 PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
 
 
-def utcnow() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def merge(stored: Paper, incoming: Paper, older_observation: bool = False) -> Paper | None:
@@ -54,7 +52,7 @@ def ingest_records(
     """Ingest one unit (a file or a fetched page) atomically and report counts."""
     report = IngestReport(files=[unit])
     seen_raw: set[bytes | str] = set()
-    now = utcnow()
+    now = now_iso()
     batch: list[Record] = []
     with store.transaction():
         for item in items:

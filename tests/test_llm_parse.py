@@ -7,7 +7,7 @@ import json
 import pytest
 
 from paperradar.enrich.llm.language import language_problem
-from paperradar.enrich.llm.parse import ParseError, parse_summary
+from paperradar.enrich.llm.parse import LLMResponseError, parse_summary
 from paperradar.enrich.llm.prompt import PromptError, load_prompt, parse_prompt
 from paperradar.models import Paper
 
@@ -66,7 +66,7 @@ def test_key_variants_and_nesting() -> None:
     ("[1, 2]", "no JSON object"),
 ])
 def test_unusable_replies_raise(reply: str, message: str) -> None:
-    with pytest.raises(ParseError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(LLMResponseError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_summary(reply)
 
 

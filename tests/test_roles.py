@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from paperradar.cli.eval_roles import command as eval_roles
 from paperradar.enrich.roles import LABELS, default_classifier
 from paperradar.enrich.roles.features import Vocabulary, grams, position_features
-from paperradar.evaluate.roles import DataError, evaluate, load_split, scores
+from paperradar.evaluate.roles import DatasetError, evaluate, load_split, scores
 
 CSABSTRUCT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "csabstruct"
 
@@ -131,7 +131,7 @@ def test_eval_roles_json() -> None:
 
 def test_bad_csabstruct_file_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "test.jsonl").write_text('{"sentences": ["a"], "labels": ["method"]}\n{"sentences": ["a"]}\n')
-    with pytest.raises(DataError, match=r"test.jsonl:2"):
+    with pytest.raises(DatasetError, match=r"test.jsonl:2"):
         load_split(tmp_path, "test")
     res = CliRunner().invoke(eval_roles, ["--csabstruct", str(tmp_path)])
     assert res.exit_code == 1 and "test.jsonl:2" in res.output and "Traceback" not in res.output

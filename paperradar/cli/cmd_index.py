@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
 from paperradar.embed import EmbeddingError, make_embedder
-from paperradar.index.state import IndexError_, catch_up, index_dir
+from paperradar.index.state import SearchIndexError, catch_up, index_dir
 
 
 def run_catch_up(ctx: Context, embedder_spec: str | None, dense: bool = True) -> dict:
@@ -18,7 +18,7 @@ def run_catch_up(ctx: Context, embedder_spec: str | None, dense: bool = True) ->
     try:
         folder = index_dir(store.location)
         embedder = make_embedder(embedder_spec) if dense else None
-    except (IndexError_, EmbeddingError) as exc:
+    except (SearchIndexError, EmbeddingError) as exc:
         raise click.ClickException(str(exc)) from exc
     bar = None
 

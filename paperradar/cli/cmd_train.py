@@ -40,7 +40,7 @@ def roles(directory: Path, output: Path | None, epochs: int | None, members: int
         import torch  # noqa: F401
     except ImportError as exc:
         raise click.ClickException("training needs PyTorch: pip install torch (CPU wheel is enough)") from exc
-    from paperradar.enrich.roles.csabstruct import DataError
+    from paperradar.enrich.roles.csabstruct import DatasetError
     from paperradar.enrich.roles.train import TrainConfig, train
 
     if minilm_tokens is not None and 0 < minilm_tokens < 8:
@@ -52,7 +52,7 @@ def roles(directory: Path, output: Path | None, epochs: int | None, members: int
     cfg = TrainConfig(**overrides)
     try:
         data, info = train(directory, cfg, log=lambda m: click.echo(m, err=True))
-    except DataError as exc:
+    except DatasetError as exc:
         raise click.ClickException(str(exc)) from exc
     if output is None:
         output = Path(__file__).resolve().parents[1] / "enrich" / "roles" / "weights" / "roles.npz"

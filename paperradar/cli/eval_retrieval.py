@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
 from paperradar.embed import EmbeddingError, make_embedder
-from paperradar.evaluate.retrieval import BeirError, build_ranker, default_cache, evaluate_beir, load_beir
+from paperradar.evaluate.retrieval import DatasetError, build_ranker, default_cache, evaluate_beir, load_beir
 from paperradar.index.hybrid import MODES
 
 
@@ -32,7 +32,7 @@ def command(ctx: Context, folder: Path, split: str, mode: str, embedder_spec: st
     try:
         data = load_beir(folder, split)
         embedder = make_embedder(embedder_spec) if mode != "bm25" else None
-    except (BeirError, EmbeddingError) as exc:
+    except (DatasetError, EmbeddingError) as exc:
         raise click.ClickException(str(exc)) from exc
     bar = tqdm(unit="doc", desc="embedding corpus", file=sys.stderr, disable=ctx.quiet)
 

@@ -21,11 +21,11 @@ from paperradar.cli.common import echo_json
 def command(directory: Path, split: str, weights: Path | None, as_json: bool) -> None:
     """Accuracy, macro-F1 (unweighted mean of the five per-label F1) and per-label F1."""
     from paperradar.enrich.roles.inference import RoleClassifier
-    from paperradar.evaluate.roles import DataError, evaluate, load_split
+    from paperradar.evaluate.roles import DatasetError, evaluate, load_split
 
     try:
         abstracts = load_split(directory, split)
-    except DataError as exc:
+    except DatasetError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
         classifier = RoleClassifier.load(weights)

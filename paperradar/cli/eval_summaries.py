@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from paperradar.cli.common import echo_json
+from paperradar.errors import DatasetError
 from paperradar.models import SUMMARY_FIELDS
 
 
@@ -31,7 +32,7 @@ def command(against: tuple[Path, ...], baselines: bool, limit: int | None, as_js
 
     try:
         refs = ev.load_references([*against, *more])
-    except ev.ReferenceError as exc:
+    except DatasetError as exc:
         raise click.ClickException(str(exc)) from exc
     if not refs:
         raise click.ClickException("no reference summaries found in the given files")

@@ -14,12 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 
 from paperradar.days import day_info
+from paperradar.errors import DigestError
 from paperradar.models import CodeLink, Listing, Paper, Summary
 from paperradar.store.base import Store
-
-
-class DigestError(ValueError):
-    """A digest cannot be made as asked (e.g. no listings on that date); the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

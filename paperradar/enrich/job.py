@@ -15,10 +15,10 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
 from tqdm import tqdm
 
+from paperradar.clock import now_iso
 from paperradar.enrich.base import RunStats, Summarizer
 from paperradar.models import Paper, Summary
 from paperradar.store.base import Store
@@ -90,7 +90,7 @@ class _Writer:
 
     def add(self, summary: Summary) -> None:
         if summary.created is None:
-            summary = replace(summary, created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            summary = replace(summary, created=now_iso())
         self.buffer.append(summary)
         if len(self.buffer) >= FLUSH_EVERY or time.monotonic() - self.last >= FLUSH_SECONDS:
             self.flush()

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from paperradar.embed import Embedder
+from paperradar.errors import DatasetError
 from paperradar.evaluate.metrics import evaluate
 from paperradar.index.bm25 import BM25, Vocabulary, count_matrix
 from paperradar.index.dense import FlatIndex, VectorStore
@@ -30,10 +31,6 @@ from paperradar.index.hybrid import Params, Ranker
 from paperradar.index.state import content_hash
 
 EMBED_CHUNK = 256
-
-
-class BeirError(ValueError):
-    """The folder is not a usable BEIR layout; the message names file and line."""
 
 
 @dataclass
@@ -57,9 +54,9 @@ def _jsonl(path: Path):
             try:
                 obj = json.loads(line)
             except ValueError as exc:
-                raise BeirError(f"{path}:{number}: not JSON: {exc}") from exc
+                raise DatasetError(f"{path}:{number}: not JSON: {exc}") from exc
             if not isinstance(obj, dict) or "_id" not in obj:
-                raise BeirError(f"{path}:{number}: field '_id' missing")
+                raise DatasetError(f"{path}:{number}: field '_id' missing")
             yield number, obj
 
 
@@ -67,17 +64,17 @@ def load_beir(folder: Path, split: str = "test") -> BeirData:
     folder = Path(folder)
     corpus = next((folder / n for n in ("corpus.jsonl", "corpus.jsonl.gz") if (folder / n).exists()), None)
     if corpus is None:
-        raise BeirError(f"{folder}: no corpus.jsonl or corpus.jsonl.gz")
+        raise DatasetError(f"{folder}: no corpus.jsonl or corpus.jsonl.gz")
     queries_path = folder / "queries.jsonl"
     qrels_path = folder / "qrels" / f"{split}.tsv"
     for path in (queries_path, qrels_path):
         if not path.exists():
-            raise BeirError(f"{path}: file missing")
+            raise DatasetError(f"{path}: file missing")
     doc_ids, texts = [], []
     for number, obj in _jsonl(corpus):
         title, text = obj.get("title") or "", obj.get("text") or ""
         if not isinstance(title, str) or not isinstance(text, str):
-            raise BeirError(f"{corpus}:{number}: fields 'title' and 'text' must be strings")
+            raise DatasetError(f"{corpus}:{number}: fields 'title' and 'text' must be strings")
         doc_ids.append(str(obj["_id"]))
         texts.append(" ".join(f"{title} {text}".split()))
     queries = {str(obj["_id"]): str(obj.get("text") or "") for _, obj in _jsonl(queries_path)}
@@ -87,11 +84,11 @@ def load_beir(folder: Path, split: str = "test") -> BeirData:
             if not row or (number == 1 and not row[-1].strip().lstrip("-").isdigit()):
                 continue
             if len(row) < 3 or not row[2].strip().lstrip("-").isdigit():
-                raise BeirError(f"{qrels_path}:{number}: expected query-id, corpus-id, integer score")
+                raise DatasetError(f"{qrels_path}:{number}: expected query-id, corpus-id, integer score")
             qrels.setdefault(row[0], {})[row[1]] = int(row[2])
     missing = [q for q in qrels if q not in queries]
     if missing:
-        raise BeirError(f"{qrels_path}: query ids not in queries.jsonl, e.g. {missing[0]!r}")
+        raise DatasetError(f"{qrels_path}: query ids not in queries.jsonl, e.g. {missing[0]!r}")
     return BeirData(doc_ids, texts, queries, qrels, corpus)
 
 

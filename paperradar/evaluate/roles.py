@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from paperradar.enrich.roles.csabstruct import Abstract, DataError, load_split, scores
+from paperradar.enrich.roles.csabstruct import Abstract, DatasetError, load_split, scores
 
-__all__ = ["Abstract", "DataError", "evaluate", "load_split", "scores"]
+__all__ = ["Abstract", "DatasetError", "evaluate", "load_split", "scores"]
 
 
 def evaluate(classifier, abstracts: Sequence[Abstract]) -> dict:

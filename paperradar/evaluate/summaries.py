@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperradar.enrich.sentences import split_sentences
+from paperradar.errors import DatasetError
 from paperradar.models import SUMMARY_FIELDS
 
 EVAL_CAPS = {"tldr": 45, "motivation": 70, "method": 90, "result": 90, "conclusion": 60}
@@ -76,10 +77,6 @@ class Reference:
     fields: dict[str, str]
 
 
-class ReferenceError(ValueError):
-    """A reference file is unreadable; the message names file and line."""
-
-
 def _files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for raw in paths:
@@ -90,7 +87,7 @@ def _files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.is_file():
             out.append(path)
         else:
-            raise ReferenceError(f"{path}: no such file or directory")
+            raise DatasetError(f"{path}: no such file or directory")
     return out
 
 
@@ -111,11 +108,11 @@ def load_references(paths: Iterable[str | Path]) -> list[Reference]:
                         ref = Reference(str(obj["id"]), str(obj.get("title", "")), str(obj["summary"]),
                                         fields)
                     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                        raise ReferenceError(f"{path}:{number}: not an AI-enhanced record "
+                        raise DatasetError(f"{path}:{number}: not an AI-enhanced record "
                                              f"(missing or bad {exc})") from exc
                     seen.setdefault(ref.arxiv_id, ref)
         except (OSError, EOFError, UnicodeDecodeError) as exc:
-            raise ReferenceError(f"{path}: cannot read ({exc})") from exc
+            raise DatasetError(f"{path}: cannot read ({exc})") from exc
     return list(seen.values())
 
 

@@ -18,7 +18,7 @@ from paperradar.embed import Embedder, make_embedder
 from paperradar.index.bm25 import BM25
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
-from paperradar.index.state import DocInfo, IndexError_, read_docs, read_state
+from paperradar.index.state import DocInfo, SearchIndexError, read_docs, read_state
 from paperradar.index.text import query_terms, stem, words
 from paperradar.store.base import Store
 
@@ -85,11 +85,11 @@ class SearchIndex:
              params: Params | None = None, dense: bool = True) -> SearchIndex:
         state = read_state(folder)
         if state is None:
-            raise IndexError_(f"no search index at {folder}; run `paperradar index`")
+            raise SearchIndexError(f"no search index at {folder}; run `paperradar index`")
         docs = read_docs(folder)
         loaded = BM25.load_counts(folder)
         if loaded is None or loaded[0].shape[0] != len(docs):
-            raise IndexError_(f"search index at {folder} is incomplete; run `paperradar index`")
+            raise SearchIndexError(f"search index at {folder} is incomplete; run `paperradar index`")
         bm25 = BM25(*loaded)
         index, embed_query, space = None, None, ""
         meta = VectorStore(folder).meta()
@@ -107,7 +107,7 @@ class SearchIndex:
                     if "e" not in lazy:
                         lazy["e"] = embedder or make_embedder(state.get("embedder"))
                         if lazy["e"].space != space:
-                            raise IndexError_(f"index vectors are from {space}, the embedder is "
+                            raise SearchIndexError(f"index vectors are from {space}, the embedder is "
                                               f"{lazy['e'].space}; run `paperradar index`")
                     return lazy["e"].embed([text])[0]
         return cls(store, docs, Ranker(bm25, index, embed_query, params), space)

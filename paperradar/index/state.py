@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from paperradar.clock import now_iso
 from paperradar.embed import Embedder
+from paperradar.errors import SearchIndexError
 from paperradar.index.bm25 import BM25, Vocabulary, count_matrix, resize
 from paperradar.index.dense import VectorStore
 from paperradar.models import Paper
@@ -37,13 +39,9 @@ EMBED_CHUNK = 256
 STATE_VERSION = 1
 
 
-class IndexError_(RuntimeError):
-    """The index cannot be used (missing, from another format, no store file)."""
-
-
 def index_dir(location: str) -> Path:
     if location == ":memory:":
-        raise IndexError_("an in-memory store has no index folder; use a store file")
+        raise SearchIndexError("an in-memory store has no index folder; use a store file")
     return Path(location).expanduser().with_name(Path(location).name + ".index")
 
 
@@ -218,7 +216,7 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None,
         "space": embedder.space if embedder is not None else (state.get("space") or ""),
         "dense": embedder is not None or bool(state.get("dense")),
         "embedder": spec if embedder is not None else state.get("embedder"),
-        "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "updated": now_iso(),
     }))
     report.seconds = time.perf_counter() - started
     return report

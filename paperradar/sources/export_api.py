@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, tostring
 
+from paperradar.errors import ApiError
 from paperradar.models import Origin, Paper, Record, Rejection
 from paperradar.sources.validate import FieldError, split_version
 from paperradar.sources.xmlsafe import child_text, unwrap
@@ -70,10 +71,6 @@ def parse_events(events: Iterator[tuple[str, Element]], root: Element, source: s
             info.start_index = _int(elem)
         elif tag == OPENSEARCH + "itemsPerPage":
             info.items_per_page = _int(elem)
-
-
-class ApiError(Exception):
-    """The feed is the API's way of saying the request was bad."""
 
 
 def _text(entry: Element, tag: str) -> str | None:

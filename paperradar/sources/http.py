@@ -21,19 +21,12 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from paperradar import __version__
+from paperradar.errors import FetchError, FetchUnavailable
 
 ENV_CONTACT = "PAPERRADAR_CONTACT"
 PROJECT_URL = "https://github.com/paperradar/paperradar"
 DEFAULT_DELAY = 3.0  # arXiv: "no more than one request every three seconds"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-
-class FetchError(Exception):
-    """arXiv answered, but not with something usable (after retries)."""
-
-
-class FetchUnavailable(FetchError):  # noqa: N818 - the name says what callers care about
-    """arXiv cannot be reached at all: offline, DNS failure, connection refused or timed out."""
 
 
 def user_agent(contact: str | None = None) -> str:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import re
 
+from paperradar.errors import FieldError
+
 # New-style (2007+) ids like 2606.28729 and old-style ids like hep-th/9901001 or math.AG/0101001.
 ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.-]*(?:\.[A-Z]{2})?/\d{7})$")
 VERSIONED_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<version>\d+))?$")
-
-
-class FieldError(ValueError):
-    """A record's field is missing or has the wrong type."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def req_str(obj: dict, name: str) -> str:

@@ -23,20 +23,7 @@ from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidd
 from defusedxml.ElementTree import DefusedXMLParser
 from defusedxml.ElementTree import iterparse as _defused_iterparse
 
-
-class XMLProblem(Exception):
-    """The document cannot be read as safe, well-formed XML."""
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return self.message
-        return f"{self.message} (line {self.line}, column {self.column})"
+from paperradar.errors import XMLProblem
 
 
 def _refusal(exc: DefusedXmlException) -> str:

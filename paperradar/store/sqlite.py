@@ -11,6 +11,7 @@ from pathlib import Path
 
 import orjson
 
+from paperradar.errors import StoreError
 from paperradar.models import CodeLink, Listing, Paper, Summary
 from paperradar.store.base import DayCount, HistoryEntry, chunks
 
@@ -22,10 +23,6 @@ SUMMARY_COLUMNS = (
     "arxiv_id, source, model, language, tldr, motivation, method, result, conclusion, "
     "paper_version, prompt_version, created"
 )
-
-
-class StoreError(RuntimeError):
-    """The store cannot be opened or is from an unknown future schema."""
 
 
 def _migrations() -> list[tuple[int, str]]:

@@ -25,9 +25,10 @@ from paperradar.enrich.base import Summarizer
 from paperradar.enrich.llm.cache import ResponseCache, default_cache_path
 from paperradar.enrich.llm.client import ChatClient, LLMError, Usage
 from paperradar.enrich.llm.cost import Pricing
-from paperradar.enrich.llm.parse import ParseError, parse_summary
+from paperradar.enrich.llm.parse import LLMResponseError, parse_summary
 from paperradar.enrich.llm.prompt import DEFAULT_PROMPT, PromptError, load_prompt
 from paperradar.enrich.llm.summarizer import FORMAT_CHAIN, GRAMMAR_MAX_CHARS, LLMSummarizer
+from paperradar.errors import LLMConfigError
 
 ENV_BASE_URL = "PAPERRADAR_LLM_BASE_URL"
 ENV_MODEL = "PAPERRADAR_LLM_MODEL"
@@ -35,10 +36,6 @@ ENV_API_KEY_ENV = "PAPERRADAR_LLM_API_KEY_ENV"
 ENV_TIMEOUT = "PAPERRADAR_LLM_TIMEOUT"
 ENV_FIELD_MAX_CHARS = "PAPERRADAR_LLM_FIELD_MAX_CHARS"
 DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
-
-
-class LLMConfigError(ValueError):
-    """A setting is missing or invalid; the message says which and how to give it."""
 
 
 def build_summarizer(
@@ -121,7 +118,7 @@ def build_summarizer(
 
 
 __all__ = [
-    "build_summarizer", "LLMSummarizer", "LLMConfigError", "LLMError", "ParseError", "PromptError",
+    "build_summarizer", "LLMSummarizer", "LLMConfigError", "LLMError", "LLMResponseError", "PromptError",
     "ChatClient", "ResponseCache", "Pricing", "Usage", "parse_summary", "load_prompt",
     "default_cache_path", "FORMAT_CHAIN",
 ]

@@ -14,9 +14,9 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
+from paperradar.clock import now_iso
 from paperradar.enrich.llm.client import Usage
 
 ENV_CACHE = "PAPERRADAR_LLM_CACHE"
@@ -84,7 +84,7 @@ class ResponseCache:
 
     def put(self, arxiv_id: str, paper_version: int | None, model: str, prompt_version: str,
             language: str, fields: dict[str, str], usage: Usage) -> None:
-        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = now_iso()
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

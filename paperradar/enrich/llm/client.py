@@ -23,21 +23,9 @@ from typing import Any
 
 import httpx
 
+from paperradar.errors import LLMError
+
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
-
-
-class LLMError(RuntimeError):
-    """A request failed for good. ``retryable`` says whether it was a transient kind."""
-
-    def __init__(self, message: str, status: int | None = None, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
-
-    @property
-    def fatal(self) -> bool:
-        """Errors that will hit every paper the same way: wrong key, URL or model."""
-        return self.status in (401, 403, 404)
 
 
 @dataclass(frozen=True, slots=True)

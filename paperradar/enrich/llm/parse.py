@@ -5,7 +5,7 @@ in code fences, add prose before or after it, write LaTeX with single
 backslashes (``\\alpha`` is an invalid JSON escape, ``\\frac`` silently
 becomes a form feed), use trailing commas or spell keys differently
 ("TL;DR"). Each of these is repaired here; what cannot be repaired raises
-:class:`ParseError`, so that a placeholder never reaches the store.
+:class:`LLMResponseError`, so that a placeholder never reaches the store.
 """
 
 from __future__ import annotations
@@ -13,12 +13,8 @@ from __future__ import annotations
 import json
 import re
 
+from paperradar.errors import LLMResponseError
 from paperradar.models import SUMMARY_FIELDS
-
-
-class ParseError(ValueError):
-    """The reply holds no usable summary; the message says what was wrong."""
-
 
 _FENCE_RE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
 # LaTeX commands whose first letter is also a JSON escape (\n, \r, \t, \b, \f):
@@ -51,7 +47,7 @@ def extract_json_text(reply: str) -> str:
         found = _first_object(text)
         if found is not None:
             return found
-    raise ParseError("no JSON object in the reply")
+    raise LLMResponseError("no JSON object in the reply")
 
 
 def _first_object(text: str) -> str | None:
@@ -99,10 +95,10 @@ def loads_lenient(reply: str) -> dict:
             first_error = first_error or exc
             continue
         if not isinstance(data, dict):
-            raise ParseError("the JSON in the reply is not an object")
+            raise LLMResponseError("the JSON in the reply is not an object")
         return data
     assert first_error is not None
-    raise ParseError(f"malformed JSON: {first_error.msg} at line {first_error.lineno} "
+    raise LLMResponseError(f"malformed JSON: {first_error.msg} at line {first_error.lineno} "
                      f"column {first_error.colno}")
 
 
@@ -124,19 +120,19 @@ def validate_fields(data: dict) -> dict[str, str]:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             value = " ".join(v.strip() for v in value)
         if not isinstance(value, str):
-            raise ParseError(f"field {name!r} is not a string")
+            raise LLMResponseError(f"field {name!r} is not a string")
         found[name] = " ".join(value.split())
     missing = [name for name in SUMMARY_FIELDS if name not in found]
     if missing:
-        raise ParseError("missing field(s): " + ", ".join(missing))
+        raise LLMResponseError("missing field(s): " + ", ".join(missing))
     empty = [name for name in SUMMARY_FIELDS if found[name].strip(" .").lower() in _PLACEHOLDERS]
     if empty:
-        raise ParseError("empty or placeholder field(s): " + ", ".join(empty))
+        raise LLMResponseError("empty or placeholder field(s): " + ", ".join(empty))
     return {name: found[name] for name in SUMMARY_FIELDS}
 
 
 def parse_summary(reply: str) -> dict[str, str]:
-    """The five validated fields from a model reply (raises :class:`ParseError`)."""
+    """The five validated fields from a model reply (raises :class:`LLMResponseError`)."""
     if not reply or not reply.strip():
-        raise ParseError("empty reply")
+        raise LLMResponseError("empty reply")
     return validate_fields(loads_lenient(reply))

@@ -15,15 +15,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from paperradar.errors import PromptError
 from paperradar.models import SUMMARY_FIELDS, Paper
 
 DEFAULT_PROMPT = "summary_v1.txt"
 _VERSION_RE = re.compile(r"^#\s*prompt-version:\s*(\S+)\s*$")
 _PLACEHOLDER_RE = re.compile(r"\{(language|title|abstract)\}")
-
-
-class PromptError(ValueError):
-    """The prompt file is malformed (no version line or missing sections)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,14 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from paperradar.clock import now_iso
 from paperradar.enrich.base import RunStats, Summarizer
 from paperradar.enrich.llm.cache import ResponseCache
 from paperradar.enrich.llm.client import ChatClient, LLMError, Usage
 from paperradar.enrich.llm.cost import Pricing, charge
 from paperradar.enrich.llm.language import language_problem
-from paperradar.enrich.llm.parse import ParseError, parse_summary
+from paperradar.enrich.llm.parse import LLMResponseError, parse_summary
 from paperradar.enrich.llm.prompt import PromptTemplate, summary_schema
 from paperradar.models import Paper, Summary, SummarySource
 
@@ -70,7 +70,7 @@ class Outcome:
     paper: Paper
     fields: dict[str, str] | None
     usage: Usage
-    error: LLMError | ParseError | None = None
+    error: LLMError | LLMResponseError | None = None
 
 
 class LLMSummarizer:
@@ -124,7 +124,7 @@ class LLMSummarizer:
         """Ask, parse, validate; one retry with a reminder when the answer is unusable."""
         usage = Usage()
         insist_language = insist_json = insist_content = False
-        error: LLMError | ParseError | None = None
+        error: LLMError | LLMResponseError | None = None
         for _ in range(2):
             messages = self.prompt.messages(paper, self.language, insist_language, insist_json,
                                             insist_content)
@@ -135,20 +135,20 @@ class LLMSummarizer:
             usage = usage + used
             try:
                 fields = parse_summary(content)
-            except ParseError as exc:
+            except LLMResponseError as exc:
                 cut = " (answer cut off at max_tokens)" if finish == "length" else ""
-                error = ParseError(f"unusable answer: {exc}{cut}")
+                error = LLMResponseError(f"unusable answer: {exc}{cut}")
                 insist_json = True
                 continue
             echoed = self.prompt.echoed(fields)
             if echoed:
-                error = ParseError("field(s) " + ", ".join(echoed) + " only repeat the instructions")
+                error = LLMResponseError("field(s) " + ", ".join(echoed) + " only repeat the instructions")
                 insist_content = True
                 continue
             problem = language_problem(fields, self.language)
             if problem is None:
                 return Outcome(paper, fields, usage)
-            error = ParseError(problem)
+            error = LLMResponseError(problem)
             insist_language = True
         return Outcome(paper, None, usage, error)
 
@@ -254,7 +254,7 @@ class LLMSummarizer:
         return Summary(
             arxiv_id=paper.arxiv_id, source="llm", model=self.model, language=self.language,
             paper_version=paper.version, prompt_version=self.prompt_version,
-            created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **fields,
+            created=now_iso(), **fields,
         )
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperradar.enrich.roles.model import LABELS
+from paperradar.errors import DatasetError
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,15 +22,11 @@ class Abstract:
     confs: tuple[float, ...]
 
 
-class DataError(ValueError):
-    """A CSAbstruct file is missing or malformed (message names file and line)."""
-
-
 def load_split(directory: str | Path, split: str) -> list[Abstract]:
     """Read ``DIR/<split>.jsonl`` (CSAbstruct layout: sentences, labels, confs)."""
     path = Path(directory) / f"{split}.jsonl"
     if not path.is_file():
-        raise DataError(f"{path}: not found (expected CSAbstruct train/dev/test .jsonl files)")
+        raise DatasetError(f"{path}: not found (expected CSAbstruct train/dev/test .jsonl files)")
     out = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -40,13 +37,13 @@ def load_split(directory: str | Path, split: str) -> list[Abstract]:
                 sentences, labels = obj["sentences"], obj["labels"]
                 confs = obj.get("confs") or [1.0] * len(labels)
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise DataError(f"{path}:{number}: not a CSAbstruct record ({exc})") from exc
+                raise DatasetError(f"{path}:{number}: not a CSAbstruct record ({exc})") from exc
             if len(sentences) != len(labels):
-                raise DataError(f"{path}:{number}: field 'labels': {len(labels)} labels for "
+                raise DatasetError(f"{path}:{number}: field 'labels': {len(labels)} labels for "
                                 f"{len(sentences)} sentences")
             bad = [x for x in labels if x not in LABELS]
             if bad:
-                raise DataError(f"{path}:{number}: field 'labels': unknown label {bad[0]!r}")
+                raise DatasetError(f"{path}:{number}: field 'labels': unknown label {bad[0]!r}")
             out.append(Abstract(tuple(sentences), tuple(labels), tuple(float(c) for c in confs)))
     return out
 
