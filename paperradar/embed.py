@@ -22,7 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
-from paperradar.errors import EmbeddingError
+from paperradar import config
+from paperradar.errors import ConfigError, EmbeddingError
 
 DEFAULT_BACKEND = "onnx"
 MAX_TOKENS = 256
@@ -43,10 +44,14 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def default_threads() -> int:
-    """Threads for local inference: ``$PAPERRADAR_THREADS`` else the CPU count."""
-    env = os.environ.get("PAPERRADAR_THREADS")
-    if env and env.isdigit() and int(env) > 0:
-        return int(env)
+    """Threads for local inference: ``$PAPERRADAR_THREADS`` (or ``threads`` in the config
+    file) else the CPU count."""
+    try:
+        chosen = config.get("threads")
+    except ConfigError:
+        chosen = None
+    if chosen and chosen > 0:
+        return int(chosen)
     return os.cpu_count() or 1
 
 
@@ -209,7 +214,7 @@ def make_embedder(spec: str | None = None) -> Embedder:
     ``onnx`` (default, 256 tokens) · ``onnx:N`` (truncate at N tokens) · ``st:MODEL_NAME`` ·
     ``openai:MODEL@BASE_URL`` (key from ``$OPENAI_API_KEY``, e.g. ``openai:text-embedding-3-small@https://api.openai.com/v1``).
     """
-    spec = spec or os.environ.get("PAPERRADAR_EMBEDDER") or DEFAULT_BACKEND
+    spec = spec or config.get("embedder") or DEFAULT_BACKEND
     if spec == "onnx":
         return OnnxMiniLM()
     if spec.startswith("onnx:") and spec[5:].isdigit() and 8 <= int(spec[5:]) <= 512:

@@ -13,19 +13,34 @@ import sys
 
 import click
 
+from paperradar import __version__, config
 from paperradar.cli.common import Context
+from paperradar.errors import ConfigError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", envvar="PAPERRADAR_DB", metavar="PATH",
-              help="Store location: a SQLite file path. Default: $PAPERRADAR_DB, else "
-                   "~/.local/share/paperradar/paperradar.db.")
+@click.option("--config", "config_file", metavar="FILE", envvar=config.ENV_CONFIG,
+              help="Settings file (TOML). Default: $PAPERRADAR_CONFIG, else "
+                   "~/.config/paperradar/paperradar.toml when it exists. Flags win over the "
+                   "environment, which wins over the file.")
+@click.option("--db", metavar="PATH",
+              help="Store location: a SQLite file path. Default: $PAPERRADAR_DB, else `db` in the "
+                   "config file, else ~/.local/share/paperradar/paperradar.db.")
+@click.option("--data-dir", metavar="DIR",
+              help="Folder for the search index and caches. Default: $PAPERRADAR_DATA_DIR, else "
+                   "beside the SQLite file (papers.db -> papers.data/).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter on stderr.")
-@click.version_option(package_name="paperradar")
+@click.version_option(__version__, prog_name="paperradar")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, quiet: bool) -> None:
+def cli(ctx: click.Context, config_file: str | None, db: str | None, data_dir: str | None,
+        quiet: bool) -> None:
     """paperradar: a self-hosted research-paper radar for arXiv, offline by default."""
-    ctx.obj = Context(db=db, quiet=quiet)
+    try:
+        config.use_config_file(config_file)
+        db = db or config.get("db")
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    ctx.obj = Context(db=db, quiet=quiet, data_dir_option=data_dir)
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -126,12 +126,11 @@ def api(ctx: Context, query: str, max_results: int | None, page_size: int, sort_
 def rss(ctx: Context, categories: tuple[str, ...], base_url: str | None, delay: float, as_json: bool) -> None:
     """Fetch today's announcement feed for each CATEGORY (e.g. cs.AI cs.CL):
     papers plus their listing (new, cross-list, replacement) for the day."""
-    import os
-
-    from paperradar.sources.harvest import ENV_RSS_URL, RSS_URL, fetch_rss
+    from paperradar import config
+    from paperradar.sources.harvest import RSS_URL, fetch_rss
 
     def job(store, client):  # noqa: ANN001, ANN202 - local callback
-        url = base_url or os.environ.get(ENV_RSS_URL) or RSS_URL
+        url = base_url or config.get("rss_url") or RSS_URL
         return fetch_rss(store, client, categories, base_url=url, progress=ctx.info)
 
     _run(ctx, as_json, delay, job)

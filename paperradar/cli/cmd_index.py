@@ -9,14 +9,14 @@ from tqdm import tqdm
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
 from paperradar.embed import EmbeddingError, make_embedder
-from paperradar.index.state import SearchIndexError, catch_up, index_dir
+from paperradar.index.state import SearchIndexError, catch_up
 
 
 def run_catch_up(ctx: Context, embedder_spec: str | None, dense: bool = True) -> dict:
     """Shared by ``index`` and ``search`` (which catches up small gaps itself)."""
     store = ctx.store()
     try:
-        folder = index_dir(store.location)
+        folder = ctx.index_folder()
         embedder = make_embedder(embedder_spec) if dense else None
     except (SearchIndexError, EmbeddingError) as exc:
         raise click.ClickException(str(exc)) from exc

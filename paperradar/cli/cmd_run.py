@@ -7,24 +7,25 @@ into a folder of static files and say what was written.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
+from paperradar import config
 from paperradar.cli.cmd_ingest import ingest_paths, print_report
 from paperradar.cli.common import Context, echo_json, pass_ctx
 from paperradar.days import day_info
 from paperradar.models import IngestReport
 from paperradar.sample import sample_files
 
-ENV_CATEGORIES = "PAPERRADAR_CATEGORIES"
+ENV_CATEGORIES = config.BY_KEY["categories"].env
 
 
 def _categories(option: str | None) -> list[str]:
-    raw = option if option is not None else os.environ.get(ENV_CATEGORIES, "")
-    return [c.strip() for c in raw.replace(" ", ",").split(",") if c.strip()]
+    if option is None:
+        return list(config.get("categories"))
+    return [c.strip() for c in option.replace(" ", ",").split(",") if c.strip()]
 
 
 def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str, IngestReport]:

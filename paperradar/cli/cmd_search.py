@@ -11,7 +11,7 @@ from paperradar.cli.common import Context, pass_ctx, valid_date
 from paperradar.embed import EmbeddingError
 from paperradar.index.hybrid import MODES
 from paperradar.index.search import SearchIndex, results_json
-from paperradar.index.state import SearchIndexError, index_dir, read_state, staleness
+from paperradar.index.state import SearchIndexError, read_state, staleness
 
 AUTO_CATCH_UP = 200  # papers: smaller gaps are indexed on the fly before searching
 
@@ -44,7 +44,7 @@ def command(ctx: Context, query: str, k: int, since: str | None, until: str | No
     """
     store = ctx.store()
     try:
-        folder = index_dir(store.location)
+        folder = ctx.index_folder()
     except SearchIndexError as exc:
         raise click.ClickException(str(exc)) from exc
     note = staleness(store, folder)

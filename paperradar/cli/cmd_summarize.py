@@ -24,7 +24,7 @@ def build_backend(ctx: Context, backend: str, language: str, concurrency: int, l
     try:
         options = {k: v for k, v in llm.items() if v is not None}
         return build_summarizer(language=language, concurrency=concurrency,
-                                fallback=ExtractiveSummarizer(), store_location=ctx.location, **options)
+                                fallback=ExtractiveSummarizer(), cache_path=ctx.llm_cache_path(), **options)
     except LLMConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from paperradar import config
 from paperradar.clock import now_iso
 from paperradar.embed import Embedder
 from paperradar.errors import SearchIndexError
@@ -39,10 +40,14 @@ EMBED_CHUNK = 256
 STATE_VERSION = 1
 
 
-def index_dir(location: str) -> Path:
-    if location == ":memory:":
-        raise SearchIndexError("an in-memory store has no index folder; use a store file")
-    return Path(location).expanduser().with_name(Path(location).name + ".index")
+def index_dir(location: str, data_dir: str | Path | None = None) -> Path:
+    """The index folder of the store at ``location``: ``index/`` in its data folder
+    (see :func:`paperradar.config.data_dir_for`)."""
+    folder = config.data_dir_for(location, data_dir)
+    if folder is None:
+        raise SearchIndexError("an in-memory store has no data folder for an index; pass --data-dir")
+    config.adopt_legacy(folder, location)
+    return folder / "index"
 
 
 def document_text(paper: Paper) -> str:

@@ -14,11 +14,11 @@ fetch raises :class:`FetchError`. Both carry a one-line message.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
 
+from paperradar import config
 from paperradar.ingest import ingest_records
 from paperradar.models import IngestReport, Origin, Record, Rejection
 from paperradar.sources.http import DEFAULT_DELAY, FetchError, FetchUnavailable, PoliteClient
@@ -33,7 +33,7 @@ __all__ = [
 OAI_URL = "https://oaipmh.arxiv.org/oai"
 API_URL = "https://export.arxiv.org/api/query"
 RSS_URL = "https://rss.arxiv.org/rss/"
-ENV_RSS_URL = "PAPERRADAR_RSS_URL"
+ENV_RSS_URL = config.BY_KEY["rss_url"].env
 OAI_STATE_KEY = "fetch.oai"
 CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
 
@@ -225,7 +225,7 @@ def fetch_today(store: Store, categories: Iterable[str], base_url: str | None = 
     reported as a rejection naming its URL, and the rest are kept.
     ``base_url`` defaults to ``$PAPERRADAR_RSS_URL`` or rss.arxiv.org.
     """
-    base_url = base_url or os.environ.get(ENV_RSS_URL) or RSS_URL
+    base_url = base_url or config.get("rss_url") or RSS_URL
     try:
         cats = check_categories(categories)
     except FetchError as exc:

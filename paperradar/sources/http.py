@@ -12,7 +12,6 @@ tests never wait.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,10 +19,10 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from paperradar import __version__
+from paperradar import __version__, config
 from paperradar.errors import FetchError, FetchUnavailable
 
-ENV_CONTACT = "PAPERRADAR_CONTACT"
+ENV_CONTACT = config.BY_KEY["contact"].env
 PROJECT_URL = "https://github.com/paperradar/paperradar"
 DEFAULT_DELAY = 3.0  # arXiv: "no more than one request every three seconds"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -31,8 +30,8 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 def user_agent(contact: str | None = None) -> str:
     """``paperradar/<version> (+project URL; mailto:contact)``; the contact comes from
-    ``$PAPERRADAR_CONTACT`` so arXiv can reach whoever runs a heavy harvest."""
-    contact = contact if contact is not None else os.environ.get(ENV_CONTACT, "").strip()
+    ``$PAPERRADAR_CONTACT`` (or the config file) so arXiv can reach whoever runs a heavy harvest."""
+    contact = contact if contact is not None else (config.get("contact") or "").strip()
     detail = PROJECT_URL
     if contact:
         detail += f"; mailto:{contact.removeprefix('mailto:')}"

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from paperradar import config
 from paperradar.store.base import Store
 from paperradar.store.sqlite import SQLiteStore, StoreError
 
-DEFAULT_DB = Path("~/.local/share/paperradar/paperradar.db")
-ENV_DB = "PAPERRADAR_DB"
+DEFAULT_DB = config.DEFAULT_DB
+ENV_DB = config.BY_KEY["db"].env
 
 
 def default_location() -> str:
-    """``$PAPERRADAR_DB`` if set, else ``~/.local/share/paperradar/paperradar.db``."""
-    return os.environ.get(ENV_DB) or str(DEFAULT_DB.expanduser())
+    """``$PAPERRADAR_DB``, else ``db`` in the config file, else
+    ``~/.local/share/paperradar/paperradar.db``."""
+    chosen = config.get("db")
+    return chosen if "://" in chosen else str(Path(chosen).expanduser())
 
 
 def open_store(location: str | None = None) -> Store:

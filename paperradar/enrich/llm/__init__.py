@@ -1,16 +1,18 @@
 """LLM summaries from any OpenAI-compatible chat-completions endpoint.
 
 :func:`build_summarizer` is the one entry point the ``summarize`` job needs;
-it resolves settings from arguments first, then environment variables:
+it resolves settings from arguments first, then :mod:`paperradar.config`
+(environment variables, then the config file's ``[llm]`` table):
 
-- ``PAPERRADAR_LLM_BASE_URL``: e.g. ``https://api.deepseek.com/v1``, ``http://127.0.0.1:11434/v1``
-- ``PAPERRADAR_LLM_MODEL``: the model name the server knows
+- ``PAPERRADAR_LLM_BASE_URL`` (or daily-arXiv-ai-enhanced's ``OPENAI_BASE_URL``), e.g.
+  ``https://api.deepseek.com/v1``, ``http://127.0.0.1:11434/v1``
+- ``PAPERRADAR_LLM_MODEL`` (or ``MODEL_NAME``): the model name the server knows
 - ``PAPERRADAR_LLM_API_KEY_ENV``: the *name* of the variable holding the key
   (default ``OPENAI_API_KEY``); the key itself is never stored or printed
 - ``PAPERRADAR_LLM_PRICE_IN`` / ``PAPERRADAR_LLM_PRICE_OUT``: US$ per 1M tokens
 - ``PAPERRADAR_LLM_TIMEOUT``: seconds per request (default 120)
 - ``PAPERRADAR_LLM_FIELD_MAX_CHARS``: per-field bound where a grammar enforces it (default 300)
-- ``PAPERRADAR_LLM_CACHE``: response cache file (default ``<store>.llm-cache.sqlite``)
+- ``PAPERRADAR_LLM_CACHE``: response cache file (the CLI defaults to the data folder)
 
 See docs/llm.md.
 """
@@ -21,21 +23,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+from paperradar import config
 from paperradar.enrich.base import Summarizer
 from paperradar.enrich.llm.cache import ResponseCache, default_cache_path
 from paperradar.enrich.llm.client import ChatClient, LLMError, Usage
 from paperradar.enrich.llm.cost import Pricing
 from paperradar.enrich.llm.parse import LLMResponseError, parse_summary
 from paperradar.enrich.llm.prompt import DEFAULT_PROMPT, PromptError, load_prompt
-from paperradar.enrich.llm.summarizer import FORMAT_CHAIN, GRAMMAR_MAX_CHARS, LLMSummarizer
-from paperradar.errors import LLMConfigError
+from paperradar.enrich.llm.summarizer import FORMAT_CHAIN, LLMSummarizer
+from paperradar.errors import ConfigError, LLMConfigError
 
-ENV_BASE_URL = "PAPERRADAR_LLM_BASE_URL"
-ENV_MODEL = "PAPERRADAR_LLM_MODEL"
-ENV_API_KEY_ENV = "PAPERRADAR_LLM_API_KEY_ENV"
-ENV_TIMEOUT = "PAPERRADAR_LLM_TIMEOUT"
-ENV_FIELD_MAX_CHARS = "PAPERRADAR_LLM_FIELD_MAX_CHARS"
-DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+ENV_BASE_URL = config.BY_KEY["llm.base_url"].env
+ENV_MODEL = config.BY_KEY["llm.model"].env
+DEFAULT_API_KEY_ENV = config.BY_KEY["llm.api_key_env"].default
 
 
 def build_summarizer(
@@ -46,7 +46,6 @@ def build_summarizer(
     api_key_env: str | None = None,
     fallback: Summarizer | None = None,
     cache_path: str | Path | None = None,
-    store_location: str | None = None,
     use_cache: bool = True,
     timeout: float | None = None,
     max_retries: int = 4,
@@ -63,13 +62,20 @@ def build_summarizer(
 
     ``api_key_env=None`` means ``$PAPERRADAR_LLM_API_KEY_ENV``, else ``OPENAI_API_KEY``; a
     missing key is fine for local servers (Ollama, llama.cpp, vLLM) and simply not sent.
-    The cache lives at ``cache_path``, else ``$PAPERRADAR_LLM_CACHE``, else next to the
-    store file given as ``store_location``; with none of them (or ``use_cache=False``)
-    nothing is cached. ``client_kw`` goes to :class:`ChatClient` (e.g. ``backoff_base``,
+    The cache lives at ``cache_path``, else ``$PAPERRADAR_LLM_CACHE`` (or ``llm.cache`` in the
+    config file); with neither (or ``use_cache=False``) nothing is cached.
+    ``client_kw`` goes to :class:`ChatClient` (e.g. ``backoff_base``,
     ``transport``, ``sleep``), mainly for tests.
     """
-    base_url = base_url or os.environ.get(ENV_BASE_URL)
-    model = model or os.environ.get(ENV_MODEL)
+    try:
+        base_url = base_url or config.get("llm.base_url")
+        model = model or config.get("llm.model")
+        timeout = timeout if timeout is not None else config.get("llm.timeout")
+        if field_max_chars is None:
+            field_max_chars = config.get("llm.field_max_chars")
+        key_env = api_key_env or config.get("llm.api_key_env")
+    except ConfigError as exc:
+        raise LLMConfigError(str(exc)) from exc
     if not base_url:
         raise LLMConfigError(f"no LLM endpoint: pass --base-url or set ${ENV_BASE_URL} "
                              "(e.g. http://127.0.0.1:11434/v1 for Ollama)")
@@ -81,25 +87,12 @@ def build_summarizer(
         raise LLMConfigError("the output language cannot be empty")
     if concurrency < 1:
         raise LLMConfigError("concurrency must be at least 1")
-    if timeout is None:
-        raw = os.environ.get(ENV_TIMEOUT, "120")
-        try:
-            timeout = float(raw)
-        except ValueError as exc:
-            raise LLMConfigError(f"${ENV_TIMEOUT}={raw!r} is not a number of seconds") from exc
     if timeout <= 0:
         raise LLMConfigError("timeout must be positive")
     if structured != "auto" and structured not in FORMAT_CHAIN:
         raise LLMConfigError(f"structured output mode must be 'auto' or one of {', '.join(FORMAT_CHAIN)}")
-    if field_max_chars is None:
-        raw = os.environ.get(ENV_FIELD_MAX_CHARS, str(GRAMMAR_MAX_CHARS))
-        try:
-            field_max_chars = int(raw)
-        except ValueError as exc:
-            raise LLMConfigError(f"${ENV_FIELD_MAX_CHARS}={raw!r} is not a whole number") from exc
     if field_max_chars < 20:
         raise LLMConfigError("the per-field length bound must be at least 20 characters")
-    key_env = api_key_env or os.environ.get(ENV_API_KEY_ENV) or DEFAULT_API_KEY_ENV
     try:
         pricing = Pricing.from_env(price_in, price_out)
         template = load_prompt(prompt)
@@ -107,7 +100,7 @@ def build_summarizer(
         raise LLMConfigError(str(exc)) from exc
     cache = None
     if use_cache:
-        path = cache_path or default_cache_path(store_location)
+        path = cache_path or default_cache_path()
         if path is not None:
             cache = ResponseCache(path)
     client = ChatClient(base_url, model, api_key=os.environ.get(key_env) or None, timeout=timeout,

@@ -1,7 +1,7 @@
 """Response cache: a validated answer is never paid for twice.
 
-Kept in its own SQLite file (by default ``<store>.llm-cache.sqlite`` next to
-the store, see :func:`default_cache_path`) rather than in the store: it is a
+Kept in its own SQLite file (by default ``llm-cache.sqlite`` in the data
+folder, see :func:`default_cache_path`) rather than in the store: it is a
 cache, deleting it loses only money, and the store's narrow interface stays
 free of backend details. Keys are (arXiv id, paper version, model, prompt
 version, language); a new paper version, model, prompt or language is a miss.
@@ -11,15 +11,15 @@ Only answers that parsed and validated are written, with the tokens they cost.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from pathlib import Path
 
+from paperradar import config
 from paperradar.clock import now_iso
 from paperradar.enrich.llm.client import Usage
 
-ENV_CACHE = "PAPERRADAR_LLM_CACHE"
+ENV_CACHE = config.BY_KEY["llm.cache"].env
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS llm_cache (
@@ -37,14 +37,13 @@ CREATE TABLE IF NOT EXISTS llm_cache (
 """
 
 
-def default_cache_path(store_location: str | None = None) -> Path | None:
-    """``$PAPERRADAR_LLM_CACHE``, else ``<store file>.llm-cache.sqlite``; ``None`` for in-memory stores."""
-    env = os.environ.get(ENV_CACHE)
-    if env:
-        return Path(env).expanduser()
-    if store_location and store_location != ":memory:" and "://" not in store_location:
-        return Path(store_location + ".llm-cache.sqlite").expanduser()
-    return None
+def default_cache_path(data_dir: str | Path | None = None) -> Path | None:
+    """``$PAPERRADAR_LLM_CACHE`` (or ``llm.cache`` in the config file), else
+    ``llm-cache.sqlite`` in ``data_dir``; ``None`` when neither is given."""
+    named = config.get("llm.cache")
+    if named:
+        return Path(named).expanduser()
+    return Path(data_dir) / "llm-cache.sqlite" if data_dir is not None else None
 
 
 class ResponseCache:

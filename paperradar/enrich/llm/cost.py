@@ -8,14 +8,15 @@ tokens were paid for too. Cache hits cost nothing.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from paperradar import config
 from paperradar.enrich.base import RunStats
 from paperradar.enrich.llm.client import Usage
+from paperradar.errors import ConfigError
 
-ENV_PRICE_IN = "PAPERRADAR_LLM_PRICE_IN"
-ENV_PRICE_OUT = "PAPERRADAR_LLM_PRICE_OUT"
+ENV_PRICE_IN = config.BY_KEY["llm.price_in"].env
+ENV_PRICE_OUT = config.BY_KEY["llm.price_out"].env
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,24 +32,21 @@ class Pricing:
 
     @classmethod
     def from_env(cls, price_in: float | None = None, price_out: float | None = None) -> Pricing:
-        """Explicit values win; else ``$PAPERRADAR_LLM_PRICE_IN``/``_OUT``; else 0."""
-        return cls(_price(price_in, ENV_PRICE_IN), _price(price_out, ENV_PRICE_OUT))
+        """Explicit values win; else ``$PAPERRADAR_LLM_PRICE_IN``/``_OUT`` or the config file; else 0."""
+        return cls(_price(price_in, "llm.price_in"), _price(price_out, "llm.price_out"))
 
     def cost(self, usage: Usage) -> float:
         return (usage.prompt_tokens * self.per_million_in
                 + usage.completion_tokens * self.per_million_out) / 1_000_000
 
 
-def _price(value: float | None, env: str) -> float:
+def _price(value: float | None, key: str) -> float:
     if value is not None:
         return float(value)
-    raw = os.environ.get(env)
-    if not raw:
-        return 0.0
     try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"${env}={raw!r} is not a number (US dollars per 1M tokens)") from exc
+        return float(config.get(key))
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (US dollars per 1M tokens)") from exc
 
 
 def charge(stats: RunStats, usage: Usage, pricing: Pricing) -> None:

@@ -1,0 +1,232 @@
+"""Settings: one place that reads the environment and the optional config file.
+
+Precedence, highest first: a command-line flag (the caller passes it in), an
+environment variable, the config file, the built-in default. The config file
+is TOML, ``--config FILE`` or ``$PAPERRADAR_CONFIG``, else
+``~/.config/paperradar/paperradar.toml`` when it exists::
+
+    db = "~/papers.db"
+    categories = ["cs.CL", "cs.LG"]
+    language = "English"
+
+    [llm]
+    base_url = "http://127.0.0.1:8080/v1"
+    model = "smollm2"
+
+daily-arXiv-ai-enhanced users' variables (``CATEGORIES``, ``LANGUAGE``,
+``OPENAI_BASE_URL``, ``MODEL_NAME``; the key stays in ``OPENAI_API_KEY``)
+are honoured when the ``PAPERRADAR_*`` one is unset, so an existing workflow
+moves over without edits. Values are read fresh on every call: tests and
+long-running processes see a changed environment at once.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from paperradar.errors import ConfigError
+
+ENV_CONFIG = "PAPERRADAR_CONFIG"
+DEFAULT_CONFIG = Path("~/.config/paperradar/paperradar.toml")
+DEFAULT_DB = Path("~/.local/share/paperradar/paperradar.db")
+DEFAULT_DATA_DIR = Path("~/.local/share/paperradar")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    key: str  # dotted: "llm.model" is [llm] model in the file
+    env: str
+    kind: type
+    default: Any
+    help: str
+    fallback_env: tuple[str, ...] = ()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("db", "PAPERRADAR_DB", str, str(DEFAULT_DB),
+            "store: a SQLite file path (or a database URL where a backend supports it)"),
+    Setting("data_dir", "PAPERRADAR_DATA_DIR", str, None,
+            "folder for the search index and caches; default: beside a SQLite file "
+            "(papers.db -> papers.data/), else ~/.local/share/paperradar/"),
+    Setting("categories", "PAPERRADAR_CATEGORIES", list, [],
+            "arXiv categories the daily job fetches, e.g. cs.CL,cs.LG", ("CATEGORIES",)),
+    Setting("language", "PAPERRADAR_LANGUAGE", str, "English",
+            "language of summaries and digests", ("LANGUAGE",)),
+    Setting("contact", "PAPERRADAR_CONTACT", str, "",
+            "e-mail address sent in the User-Agent so arXiv can reach you"),
+    Setting("rss_url", "PAPERRADAR_RSS_URL", str, None, "announcement feed base URL"),
+    Setting("embedder", "PAPERRADAR_EMBEDDER", str, None,
+            "embedding backend: onnx, onnx:N, st:MODEL or openai:MODEL@BASE_URL"),
+    Setting("threads", "PAPERRADAR_THREADS", int, None, "threads for local model inference"),
+    Setting("llm.base_url", "PAPERRADAR_LLM_BASE_URL", str, None,
+            "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1", ("OPENAI_BASE_URL",)),
+    Setting("llm.model", "PAPERRADAR_LLM_MODEL", str, None, "model name the endpoint knows",
+            ("MODEL_NAME",)),
+    Setting("llm.api_key_env", "PAPERRADAR_LLM_API_KEY_ENV", str, "OPENAI_API_KEY",
+            "name of the environment variable holding the API key (never the key itself)"),
+    Setting("llm.timeout", "PAPERRADAR_LLM_TIMEOUT", float, 120.0, "seconds per LLM request"),
+    Setting("llm.field_max_chars", "PAPERRADAR_LLM_FIELD_MAX_CHARS", int, 300,
+            "per-field bound where a grammar enforces it"),
+    Setting("llm.cache", "PAPERRADAR_LLM_CACHE", str, None,
+            "LLM response cache file; default: llm-cache.sqlite in the data folder"),
+    Setting("llm.price_in", "PAPERRADAR_LLM_PRICE_IN", float, 0.0, "US$ per 1M prompt tokens"),
+    Setting("llm.price_out", "PAPERRADAR_LLM_PRICE_OUT", float, 0.0, "US$ per 1M completion tokens"),
+)
+BY_KEY = {s.key: s for s in SETTINGS}
+
+_active_file: Path | None = None
+_file_cache: dict[tuple[str, float], dict[str, Any]] = {}
+
+
+def use_config_file(path: str | Path | None) -> None:
+    """Make ``path`` the config file later :func:`get` calls read (the CLI's ``--config``).
+    A named file must exist; ``None`` goes back to ``$PAPERRADAR_CONFIG`` or the default."""
+    global _active_file
+    if path is not None:
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+    _active_file = path
+
+
+def config_file(env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file in force, or ``None`` when there is none."""
+    env = os.environ if env is None else env
+    if _active_file is not None:
+        return _active_file
+    named = env.get(ENV_CONFIG)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"${ENV_CONFIG} names {path}, which does not exist")
+        return path
+    default = DEFAULT_CONFIG.expanduser()
+    return default if default.is_file() else None
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, key + "."))
+        else:
+            out[key] = value
+    return out
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """The file's settings by dotted key, checked: unknown keys and wrong types are errors
+    that name the file and the key."""
+    try:
+        stamp = path.stat().st_mtime
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read ({exc.strerror or exc})") from exc
+    cached = _file_cache.get((str(path), stamp))
+    if cached is not None:
+        return cached
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read ({exc.strerror or exc})") from exc
+    values = {}
+    for key, value in _flatten(raw).items():
+        setting = BY_KEY.get(key)
+        if setting is None:
+            known = ", ".join(sorted(BY_KEY))
+            raise ConfigError(f"config file {path}: unknown setting {key!r} (known: {known})")
+        values[key] = _coerce(setting, value, f"config file {path}: setting {key!r}")
+    _file_cache[(str(path), stamp)] = values
+    return values
+
+
+def _coerce(setting: Setting, value: Any, where: str) -> Any:
+    kind = setting.kind
+    if kind is list:
+        if isinstance(value, str):
+            return [part for part in value.replace(" ", ",").split(",") if part]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return [v.strip() for v in value if v.strip()]
+        raise ConfigError(f"{where}: expected a list of strings or a comma-separated string")
+    if kind is str:
+        if isinstance(value, str):
+            return value.strip()
+        raise ConfigError(f"{where}: expected a string, got {value!r}")
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: expected a number, got {value!r}") from exc
+
+
+def get(key: str, env: Mapping[str, str] | None = None) -> Any:
+    """The value of setting ``key``: environment, else config file, else default."""
+    setting = BY_KEY[key]
+    env = os.environ if env is None else env
+    for name in (setting.env, *setting.fallback_env):
+        raw = env.get(name)
+        if raw is not None and raw.strip() != "":
+            return _coerce(setting, raw, f"${name}")
+    path = config_file(env)
+    if path is not None:
+        values = read_file(path)
+        if key in values:
+            return values[key]
+    return list(setting.default) if isinstance(setting.default, list) else setting.default
+
+
+def where(key: str, env: Mapping[str, str] | None = None) -> str:
+    """Where :func:`get` takes ``key`` from: ``$NAME``, the file's path, or ``default``."""
+    setting = BY_KEY[key]
+    env = os.environ if env is None else env
+    for name in (setting.env, *setting.fallback_env):
+        raw = env.get(name)
+        if raw is not None and raw.strip() != "":
+            return f"${name}"
+    path = config_file(env)
+    if path is not None and key in read_file(path):
+        return str(path)
+    return "default"
+
+
+def data_dir_for(location: str, explicit: str | Path | None = None) -> Path | None:
+    """The data folder (search index, caches) that goes with the store at ``location``.
+
+    ``explicit`` (the flag), else ``data_dir`` from the environment or config file;
+    else beside a SQLite file (``papers.db`` -> ``papers.data/``); else, for a
+    database URL, ``~/.local/share/paperradar/``. An in-memory store has none.
+    """
+    chosen = explicit if explicit is not None else get("data_dir")
+    if chosen:
+        return Path(chosen).expanduser()
+    if location == ":memory:":
+        return None
+    if "://" in location:
+        return DEFAULT_DATA_DIR.expanduser()
+    db = Path(location).expanduser()
+    return db.with_name(db.stem + ".data")
+
+
+def adopt_legacy(data_dir: Path, location: str) -> None:
+    """Move files older versions kept beside the store file (``<db>.index``,
+    ``<db>.llm-cache.sqlite``) into the data folder once, so nothing is rebuilt."""
+    if "://" in location or location == ":memory:":
+        return
+    db = Path(location).expanduser()
+    moves = [(db.with_name(db.name + ".index"), data_dir / "index")]
+    for suffix in ("", "-wal", "-shm"):
+        name = f"llm-cache.sqlite{suffix}"
+        moves.append((db.with_name(f"{db.name}.{name}"), data_dir / name))
+    for old, new in moves:
+        if old.exists() and not new.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            old.rename(new)
