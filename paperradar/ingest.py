@@ -10,7 +10,8 @@ is always safe because applying the same records twice changes nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from paperradar.clock import now_iso
 from paperradar.models import CodeLink, IngestReport, Listing, Paper, Record, Rejection, Summary
@@ -18,8 +19,6 @@ from paperradar.store.base import Store
 
 BATCH = 2000
 PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
-
-
 
 
 def merge(stored: Paper, incoming: Paper, older_observation: bool = False) -> Paper | None:
@@ -147,3 +146,22 @@ def _apply(store: Store, batch: list[Record], report: IngestReport, now: str) ->
         report.summaries_added += store.upsert_summaries(missing, replace=False)
     if codes:
         store.upsert_code_links(list(codes.values()))
+
+
+def ingest_paths(
+    store: Store,
+    paths: Sequence[str | Path],
+    on_file: Callable[[Path, int, int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders (walked recursively, format autodetected), one transaction
+    per file, and return the summed report; ``on_file(path, done, total)`` is called before
+    each file, for progress bars. What ``paperradar ingest`` and the daily job run."""
+    from paperradar.sources import expand, parse_path
+
+    total = IngestReport()
+    files = expand([Path(p) for p in paths])
+    for number, path in enumerate(files):
+        if on_file is not None:
+            on_file(path, number, len(files))
+        total.merge(ingest_records(store, parse_path(path), str(path)))
+    return total
