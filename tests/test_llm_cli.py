@@ -3,6 +3,8 @@ fallback to the real extractive backend, marked as such, and an LLM retry on the
 
 from __future__ import annotations
 
+import pytest
+
 import gzip
 import json
 import sqlite3
@@ -27,6 +29,7 @@ def rows(db: Path) -> list[tuple]:
                            "method, result, conclusion FROM summaries ORDER BY arxiv_id, source").fetchall()
 
 
+@pytest.mark.needs_shared
 def test_fallback_is_stored_as_extractive_then_llm_retried(tmp_path, monkeypatch) -> None:
     assert DAY.exists(), f"shared data missing: {DAY}"
     with gzip.open(DAY, "rt", encoding="utf-8") as fh:

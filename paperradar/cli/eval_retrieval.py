@@ -16,7 +16,8 @@ from paperradar.index import MODES
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="BEIR-layout folder: corpus.jsonl[.gz], queries.jsonl, qrels/SPLIT.tsv.")
 @click.option("--split", default="test", show_default=True, help="Which qrels/SPLIT.tsv to judge with.")
-@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="bm25: keywords only; dense: embeddings only; hybrid: both, fused.")
 @click.option("--embedder", "embedder_spec", metavar="SPEC", envvar="PAPERRADAR_EMBEDDER",
               help="Embedding backend (see `paperradar index --help`).")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
