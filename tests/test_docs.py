@@ -30,7 +30,7 @@ def test_every_command_and_option_has_help(path: tuple[str, ...], command: click
     assert (command.help or "").strip(), f"`paperradar {' '.join(path)}` has no help text"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
-            assert (param.help or "").strip(), f"`paperradar {' '.join(path)}` option {param.opts} has no help"
+            assert (param.help or "").strip(), f"`paperradar {' '.join(path)}` {param.opts}: no help"
 
 
 def test_cli_reference_is_current() -> None:

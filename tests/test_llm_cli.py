@@ -3,13 +3,12 @@ fallback to the real extractive backend, marked as such, and an LLM retry on the
 
 from __future__ import annotations
 
-import pytest
-
 import gzip
 import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
