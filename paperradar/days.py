@@ -37,7 +37,7 @@ def day_infos(store: Store, dates: list[str] | None = None) -> list[DayInfo]:
         ids = frozenset(x.arxiv_id for x in listings)
         repeats = previous_date if ids and previous == ids else None
         if day in wanted:
-            per_cat = Counter()
+            per_cat: Counter[str] = Counter()
             first_cat: dict[str, str] = {}
             for x in listings:
                 first_cat.setdefault(x.arxiv_id, x.category)

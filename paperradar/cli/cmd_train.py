@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -49,8 +50,8 @@ def roles(ctx: Context, directory: Path, output: Path | None, epochs: int | None
     if minilm_tokens is not None and 0 < minilm_tokens < 8:
         raise click.BadParameter("MiniLM needs at least 8 tokens (or 0 for none)",
                                  param_hint="--minilm-tokens")
-    given = {"epochs": epochs, "members": members, "seed": seed, "minilm_tokens": minilm_tokens,
-             "word_drop": word_drop}
+    given: dict[str, Any] = {"epochs": epochs, "members": members, "seed": seed,
+                             "minilm_tokens": minilm_tokens, "word_drop": word_drop}
     overrides = {k: v for k, v in given.items() if v is not None}
     cfg = TrainConfig(**overrides)
     try:
