@@ -84,21 +84,30 @@ _file_cache: dict[tuple[str, float], dict[str, Any]] = {}
 
 
 def use_config_file(path: str | Path | None) -> None:
-    """Make ``path`` the config file later :func:`get` calls read (the CLI's ``--config``).
-    A named file must exist; ``None`` goes back to ``$PAPERRADAR_CONFIG`` or the default."""
+    """Make ``path`` the config file later :func:`get` calls read (the CLI's ``--config``),
+    and check it whole now, so a mistake is reported before any work starts. A named file
+    must exist; ``None`` goes back to ``$PAPERRADAR_CONFIG`` or the default file."""
     global _active_file
     if path is not None:
         path = Path(path).expanduser()
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist")
+    in_force = path if path is not None else config_file_from_env()
+    if in_force is not None:
+        read_file(in_force)
     _active_file = path
 
 
 def config_file(env: Mapping[str, str] | None = None) -> Path | None:
     """The config file in force, or ``None`` when there is none."""
-    env = os.environ if env is None else env
     if _active_file is not None:
         return _active_file
+    return config_file_from_env(env)
+
+
+def config_file_from_env(env: Mapping[str, str] | None = None) -> Path | None:
+    """``$PAPERRADAR_CONFIG`` (which must exist), else the default file if it exists."""
+    env = os.environ if env is None else env
     named = env.get(ENV_CONFIG)
     if named:
         path = Path(named).expanduser()

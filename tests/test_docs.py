@@ -39,6 +39,12 @@ def test_cli_reference_is_current() -> None:
     assert actual == expected, "docs/cli.md is stale: run `python scripts/cli_reference.py`"
 
 
+def test_settings_table_is_current() -> None:
+    ref = _reference()
+    text = (REPO / "docs" / "config.md").read_text(encoding="utf-8")
+    assert ref.render_config_doc(text) == text, "docs/config.md is stale: run scripts/cli_reference.py"
+
+
 def test_every_option_appears_in_the_reference() -> None:
     text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     for path, command in COMMANDS:
