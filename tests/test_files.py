@@ -25,9 +25,8 @@ def test_write_replace_and_failure_keeps_old(tmp_path) -> None:
         raise RuntimeError("disk on fire")
     assert target.read_bytes() == b"second"
     assert [p.name for p in target.parent.iterdir()] == ["page.html"]  # no temporary left behind
-    with pytest.raises(ValueError, match="mode"):
-        with atomic_open(target, "a"):  # type: ignore[call-overload]
-            pass
+    with pytest.raises(ValueError, match="mode"), atomic_open(target, "a"):  # type: ignore[call-overload]
+        pass
 
 
 def test_kill_9_mid_write_leaves_the_old_file(tmp_path) -> None:
