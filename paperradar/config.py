@@ -179,32 +179,28 @@ def _coerce(setting: Setting, value: Any, where: str) -> Any:
 
 def get(key: str, env: Mapping[str, str] | None = None) -> Any:
     """The value of setting ``key``: environment, else config file, else default."""
-    setting = BY_KEY[key]
-    env = os.environ if env is None else env
-    for name in (setting.env, *setting.fallback_env):
-        raw = env.get(name)
-        if raw is not None and raw.strip() != "":
-            return _coerce(setting, raw, f"${name}")
-    path = config_file(env)
-    if path is not None:
-        values = read_file(path)
-        if key in values:
-            return values[key]
-    return list(setting.default) if isinstance(setting.default, list) else setting.default
+    return _lookup(key, env)[0]
 
 
 def where(key: str, env: Mapping[str, str] | None = None) -> str:
     """Where :func:`get` takes ``key`` from: ``$NAME``, the file's path, or ``default``."""
+    return _lookup(key, env)[1]
+
+
+def _lookup(key: str, env: Mapping[str, str] | None) -> tuple[Any, str]:
     setting = BY_KEY[key]
     env = os.environ if env is None else env
     for name in (setting.env, *setting.fallback_env):
         raw = env.get(name)
         if raw is not None and raw.strip() != "":
-            return f"${name}"
+            return _coerce(setting, raw, f"${name}"), f"${name}"
     path = config_file(env)
-    if path is not None and key in read_file(path):
-        return str(path)
-    return "default"
+    if path is not None:
+        values = read_file(path)
+        if key in values:
+            return values[key], str(path)
+    default = list(setting.default) if isinstance(setting.default, list) else setting.default
+    return default, "default"
 
 
 def data_dir_for(location: str, explicit: str | Path | None = None) -> Path | None:
