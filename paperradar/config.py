@@ -76,6 +76,19 @@ SETTINGS: tuple[Setting, ...] = (
             "LLM response cache file; default: llm-cache.sqlite in the data folder"),
     Setting("llm.price_in", "PAPERRADAR_LLM_PRICE_IN", float, 0.0, "US$ per 1M prompt tokens"),
     Setting("llm.price_out", "PAPERRADAR_LLM_PRICE_OUT", float, 0.0, "US$ per 1M completion tokens"),
+    # input limits (docs/sources.md "Input limits and sanitising"): a record over one is rejected
+    Setting("limits.title_chars", "PAPERRADAR_MAX_TITLE_CHARS", int, 2_000, "longest accepted title"),
+    Setting("limits.abstract_chars", "PAPERRADAR_MAX_ABSTRACT_CHARS", int, 100_000,
+            "longest accepted abstract"),
+    Setting("limits.comment_chars", "PAPERRADAR_MAX_COMMENT_CHARS", int, 10_000,
+            "longest accepted comment"),
+    Setting("limits.authors", "PAPERRADAR_MAX_AUTHORS", int, 5_000, "most author names in one record"),
+    Setting("limits.authors_chars", "PAPERRADAR_MAX_AUTHORS_CHARS", int, 200_000,
+            "most characters of author names in one record"),
+    Setting("limits.field_chars", "PAPERRADAR_MAX_FIELD_CHARS", int, 10_000,
+            "longest accepted other text field (journal ref, DOI, license, categories, imported summaries)"),
+    Setting("limits.record_bytes", "PAPERRADAR_MAX_RECORD_BYTES", int, 1024 * 1024,
+            "longest accepted JSONL line in bytes; a longer one is skipped unread"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
