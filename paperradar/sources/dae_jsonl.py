@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -141,7 +142,7 @@ def _to_record(obj: object, origin: Origin, date: str, language: str | None,
         ai = obj.get("AI")
         if not isinstance(ai, dict):
             raise FieldError("AI", "missing or not an object in an AI-enhanced file")
-        values = {}
+        values: dict[str, Any] = {}
         for name in SUMMARY_FIELDS:
             value = ai.get(name)
             if not isinstance(value, str):

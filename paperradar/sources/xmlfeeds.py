@@ -30,7 +30,7 @@ import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 from xml.etree.ElementTree import Element
 
 from paperradar.models import Origin, Record, Rejection
@@ -99,6 +99,13 @@ def parse_xml_bytes(data: bytes, source: str, info: FeedInfo | None = None) -> I
     yield from parse_xml_stream(io.BytesIO(data), source, info)
 
 
+def _open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped on the fly for ``.gz``; the caller closes it."""
+    if path.name.endswith(".gz"):
+        return cast(IO[bytes], gzip.GzipFile(path, "rb"))
+    return io.FileIO(path, "r")
+
+
 def parse_xml_file(path: Path, info: FeedInfo | None = None) -> Iterator[Record | Rejection]:
     """Parse a saved OAI-PMH page, export-API Atom feed or announcement RSS/Atom feed.
 
@@ -107,7 +114,7 @@ def parse_xml_file(path: Path, info: FeedInfo | None = None) -> Iterator[Record 
     """
     info = info if info is not None else FeedInfo()
     try:
-        handle: IO[bytes] = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+        handle = _open_binary(path)
     except OSError as exc:
         yield Rejection(Origin(str(path)), f"cannot open: {exc.strerror or exc}")
         return
