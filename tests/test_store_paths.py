@@ -354,3 +354,24 @@ def test_nested_transactions_are_savepoints(tmp_path: Path) -> None:
     ]
     assert (store.get_meta("a"), store.get_meta("b")) == ("1", None)
     store.close()
+
+
+def test_inner_block_reports_a_transaction_sqlite_rolled_back(tmp_path: Path) -> None:
+    """When SQLite ends the whole transaction itself (disk full, I/O error; here a raw
+    ROLLBACK stands in), the inner block says so instead of letting the caller go on
+    writing outside any transaction."""
+    store = open_store(str(tmp_path / "t.db"))
+    assert isinstance(store, SQLiteStore)
+    with pytest.raises(StoreError, match="whole transaction was rolled back"), store.transaction():
+        store.set_meta("outer", "1")
+        try:
+            with store.transaction():
+                store.conn.execute("ROLLBACK")
+                raise KeyError("disk full")
+        except KeyError:
+            pass
+    assert store.get_meta("outer") is None
+    with store.transaction():
+        store.set_meta("outer", "2")
+    assert store.get_meta("outer") == "2"
+    store.close()

@@ -268,14 +268,19 @@ class SQLiteStore:
         self._depth += 1
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self._depth = depth
-            if self.conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+            if self.conn.in_transaction:
                 if depth == 0:
                     self.conn.execute("ROLLBACK")
                 else:
                     self.conn.execute(f"ROLLBACK TO {name}")
                     self.conn.execute(f"RELEASE {name}")
+            elif depth > 0 and isinstance(exc, Exception):
+                # SQLite itself rolled the whole transaction back (disk full, I/O error): the
+                # outer blocks' writes are gone too, so the caller must not carry on with them.
+                raise StoreError(f"store {self.location}: the whole transaction was rolled back "
+                                 f"({exc})") from exc
             raise
         self._depth = depth
         try:
