@@ -15,7 +15,7 @@ from pathlib import Path
 
 from paperradar.clock import now_iso
 from paperradar.models import CodeLink, IngestReport, Listing, Paper, Record, Rejection, Summary
-from paperradar.store.base import Store
+from paperradar.store.base import GENERATION_KEY, Store
 
 BATCH = 2000
 PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
@@ -78,7 +78,7 @@ def ingest_records(
             if on_progress:
                 on_progress(len(batch))
         if report.new or report.updated:  # tells the search index it is behind
-            store.set_meta("papers.generation", str(int(store.get_meta("papers.generation") or 0) + 1))
+            store.set_meta(GENERATION_KEY, str(int(store.get_meta(GENERATION_KEY) or 0) + 1))
     return report
 
 

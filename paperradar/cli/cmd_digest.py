@@ -72,8 +72,8 @@ def daily(ctx: Context, date: str | None, fmt: str, category_order: str | None, 
     """
     from paperradar.digest import render_day
 
-    date = date or latest_day(ctx)
-    text = render_day(ctx.store(), date, fmt, language=language,
+    date = date or latest_day(ctx, read_only=True)
+    text = render_day(ctx.store(read_only=True), date, fmt, language=language,
                           category_order=parse_category_list(category_order),
                           categories=parse_category_list(categories))
     _write_output(text, output)
@@ -95,9 +95,9 @@ def site(ctx: Context, date: str | None, out_dir: Path, category_order: str | No
     """Write a day's Markdown, HTML and JSON digests plus an index page linking all days in OUT."""
     from paperradar.digest import write_site
 
-    date = date or latest_day(ctx)
+    date = date or latest_day(ctx, read_only=True)
     try:
-        paths = write_site(ctx.store(), date, out_dir, language=language,
+        paths = write_site(ctx.store(read_only=True), date, out_dir, language=language,
                            category_order=parse_category_list(category_order),
                            categories=parse_category_list(categories))
     except OSError as exc:

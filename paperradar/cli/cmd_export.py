@@ -34,7 +34,7 @@ def command(ctx: Context, date: str, fmt: str, language: str, source: str | None
     from paperradar.errors import StoreError
     from paperradar.export import ExportReport, dae_lines, default_file_name, write_dae_jsonl
 
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     target = output or default_file_name(date, language)
     if target == "-":
         if date not in store.listing_dates():

@@ -58,11 +58,18 @@ class Context:
             return None
         return self.data_dir / "llm-cache.sqlite"
 
-    def store(self) -> Store:
-        """Open the store once per invocation; a clear error instead of a traceback."""
+    def store(self, read_only: bool = False) -> Store:
+        """Open the store once per invocation; a clear error instead of a traceback.
+
+        Commands that only read pass ``read_only=True``: a missing store is then
+        reported (:class:`~paperradar.errors.StoreNotFound`) instead of created, and
+        a store on a read-only file or folder can still be read. The first call
+        decides; later calls in the same invocation share that store (``search``
+        catching up its index reuses its read-only store: the index only reads it).
+        """
         if self._store is None:
             try:
-                self._store = open_store(self.location)
+                self._store = open_store(self.location, read_only=read_only)
             except StoreError as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._store
@@ -123,11 +130,12 @@ def finish_ingest(report: IngestReport, as_json: bool) -> None:
         sys.exit(EXIT_REJECTED)
 
 
-def latest_day(ctx: Context) -> str:
-    """The default date of digest, export and summarize: the newest listed day."""
+def latest_day(ctx: Context, read_only: bool = False) -> str:
+    """The default date of digest, export and summarize: the newest listed day
+    (``read_only`` as for :meth:`Context.store`)."""
     from paperradar.days import latest_listed_day
 
-    return latest_listed_day(ctx.store())
+    return latest_listed_day(ctx.store(read_only=read_only))
 
 
 def ingest_with_progress(ctx: Context, paths: list[Path]) -> IngestReport:
