@@ -42,7 +42,8 @@ def render() -> str:
     ]
     for path, command in walk(cli):
         title = " ".join(("paperradar", *path))
-        ctx = click.Context(command, info_name=title, max_content_width=100, terminal_width=100)
+        ctx = click.Context(command, info_name=title, max_content_width=100, terminal_width=100,
+                            help_option_names=["-h", "--help"])  # as the root group sets for all
         lines += [f"## `{title}`", "", "```text", command.get_help(ctx).replace(title, title, 1), "```", ""]
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from paperradar import clock, config
 from paperradar.cli import cli
 from paperradar.errors import ConfigError, PaperradarError
+from paperradar.store import open_store
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +76,8 @@ def test_bad_files_and_values_name_file_and_key(tmp_path, monkeypatch) -> None:
 def test_cli_flag_beats_env_and_file_and_bad_file_is_one_line(tmp_path, monkeypatch) -> None:
     env_db, file_db, flag_db = tmp_path / "env.db", tmp_path / "file.db", tmp_path / "flag.db"
     cfg = write(tmp_path / "p.toml", f'db = "{file_db}"\n')
+    for db in (env_db, file_db, flag_db):
+        open_store(str(db)).close()  # `stats` only reads: the stores must exist
     runner = CliRunner()
     res = runner.invoke(cli, ["--config", str(cfg), "stats", "--json"])
     assert res.exit_code == 0, res.output
