@@ -15,7 +15,7 @@ from paperradar.cli import cli
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _reference():  # noqa: ANN202 - the generator module
+def _reference():  # the generator module
     spec = importlib.util.spec_from_file_location("cli_reference", REPO / "scripts" / "cli_reference.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

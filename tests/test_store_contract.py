@@ -354,7 +354,7 @@ def test_concurrent_reader_sees_nothing_or_everything(backend: Backend, store: S
                     checked.set()
                 if committed.is_set() and seen[-1] == total:
                     break
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
             checked.set()
 
