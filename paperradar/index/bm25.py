@@ -10,6 +10,7 @@ rather than corpus size times query length.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from paperradar.files import atomic_open, atomic_write
 from paperradar.index.text import terms as doc_terms
 
 K1 = 1.2
@@ -108,19 +110,47 @@ class BM25:
     # -- persistence ----------------------------------------------------------
     @staticmethod
     def save_counts(folder: Path, counts: sp.csr_matrix, vocab: Vocabulary) -> None:
-        """Write counts and vocabulary atomically enough: temp names, then rename."""
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "bm25_counts.tmp.npz"
-        sp.save_npz(tmp, counts.tocsr(), compressed=False)
-        tmp.replace(folder / "bm25_counts.npz")
-        vtmp = folder / "bm25_vocab.tmp.json"
-        vtmp.write_text(json.dumps(vocab.words, ensure_ascii=False), encoding="utf-8")
-        vtmp.replace(folder / "bm25_vocab.json")
+        """Write counts and vocabulary, each atomically (see :mod:`paperradar.files`);
+        the state file written after them records their sizes and checksums."""
+        with atomic_open(folder / COUNTS, "wb") as fh:
+            sp.save_npz(fh, counts.tocsr(), compressed=False)
+        atomic_write(folder / VOCAB, json.dumps(vocab.words, ensure_ascii=False))
 
     @staticmethod
     def load_counts(folder: Path) -> tuple[sp.csr_matrix, Vocabulary] | None:
-        path, vpath = folder / "bm25_counts.npz", folder / "bm25_vocab.json"
-        if not path.exists() or not vpath.exists():
+        """Counts and vocabulary as saved, or ``None`` when either is missing or unreadable."""
+        path, vpath = folder / COUNTS, folder / VOCAB
+        if not path.is_file() or not vpath.is_file():
             return None
-        vocab = Vocabulary(json.loads(vpath.read_text(encoding="utf-8")))
-        return resize(sp.load_npz(path).tocsr(), max(len(vocab), 1)), vocab
+        try:
+            vocab = parse_vocab(vpath.read_bytes())
+            return resize(parse_counts(path.read_bytes()), max(len(vocab), 1)), vocab
+        except ValueError:
+            return None
+
+
+COUNTS, VOCAB = "bm25_counts.npz", "bm25_vocab.json"
+
+
+def parse_counts(data: bytes) -> sp.csr_matrix:
+    """The count matrix saved in ``data``; ``ValueError`` saying why when it cannot be read."""
+    try:
+        matrix = sp.load_npz(io.BytesIO(data)).tocsr()
+    except Exception as exc:  # noqa: BLE001 - zip, pickle and numpy errors of every kind
+        raise ValueError(f"{type(exc).__name__}: {exc}") from exc
+    if matrix.ndim != 2:
+        raise ValueError("not a matrix")
+    return matrix
+
+
+def parse_vocab(data: bytes) -> Vocabulary:
+    """The vocabulary saved in ``data``; ``ValueError`` saying why when it cannot be read."""
+    try:
+        words = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(str(exc)) from exc
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise ValueError("not a list of terms")
+    if len(set(words)) != len(words):
+        raise ValueError("repeats terms")
+    return Vocabulary(words)
