@@ -12,7 +12,7 @@ from paperradar.index.hybrid import MODES
 from paperradar.index.search import SearchIndex, results_json
 from paperradar.index.state import progress_bar
 
-AUTO_CATCH_UP = 200  # papers: smaller gaps (or repairs) are indexed on the fly before searching
+AUTO_CATCH_UP = 200  # papers: gaps (or repairs) up to this size are indexed on the fly before searching
 
 
 def _highlight(text: str, matched: list[str]) -> str:
@@ -46,7 +46,7 @@ def command(ctx: Context, query: str, k: int, since: str | None, until: str | No
     folder = ctx.index_folder()
     try:
         with progress_bar(enabled=not ctx.quiet) as progress:
-            index = SearchIndex.open(store, folder, catch_up_below=AUTO_CATCH_UP, progress=progress)
+            index = SearchIndex.open(store, folder, catch_up_below=AUTO_CATCH_UP + 1, progress=progress)
         if index.caught_up is not None:
             ctx.info(f"index: caught up ({index.caught_up.tokenised} tokenised, "
                      f"{index.caught_up.embedded} embedded)")

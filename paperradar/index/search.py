@@ -108,32 +108,37 @@ class SearchIndex:
              params: Params | None = None, dense: bool = True, catch_up_below: int = 0,
              progress: Progress | None = None) -> SearchIndex:
         """Check the index in ``folder`` and load it. When it is behind the store, or
-        damaged, by at most ``catch_up_below`` papers' work, it is caught up (and
-        repaired) first, with the embedder it was built with. A damaged keyword index
+        damaged, by less than ``catch_up_below`` papers' work (0: never), it is caught
+        up (and repaired) first, with the embedder it was built with; if that fails
+        (a read-only folder, no model) the index is used as it is, with a note. A damaged keyword index
         raises :class:`IndexDamaged`; a damaged or missing dense side gives a
         keyword-only index that says so in ``degraded``."""
         health = check(folder)
-        report = None
+        report, failed = None, None
         work = _pending_work(store, health)
-        if work is not None and work <= catch_up_below:
+        if work is not None and work < catch_up_below:
             state = (health.state or read_state(folder)) if folder.is_dir() else None
             wants_dense = dense and (bool(state.get("dense", True)) if state else True)
             spec = state.get("embedder") if state else None
-            if wants_dense and embedder is not None:
-                report = catch_up(store, folder, embedder, progress, spec=spec)
-            else:
-                report = update_index(store, folder, spec, dense=wants_dense, progress=progress)
+            try:
+                if wants_dense and embedder is not None:
+                    report = catch_up(store, folder, embedder, progress, spec=spec)
+                else:
+                    report = update_index(store, folder, spec, dense=wants_dense, progress=progress)
+            except (OSError, EmbeddingError, SearchIndexError) as exc:  # read-only, no model: as is
+                failed = f"automatic catch-up failed ({exc})"
             health = check(folder)
         state = health.state
         if state is None or not health.keyword_ok:
             if not folder.exists() or (folder.is_dir() and not (folder / STATE).exists()):
                 raise SearchIndexError(f"no search index at {folder}; run `paperradar index`")
+            why = f" ({failed})" if failed else ""
             raise IndexDamaged(f"search index at {folder} is damaged: {health.summary('index', 'keyword')}; "
-                               "run `paperradar index` to repair it", health.problems)
+                               f"run `paperradar index` to repair it{why}", health.problems)
         docs, counts, vocab = health.docs or [], health.counts, health.vocab
         assert counts is not None and vocab is not None
         bm25 = BM25(counts, vocab)
-        note = staleness(store, folder)
+        note = "; ".join(n for n in (staleness(store, folder), failed) if n) or None
         index, embed_query, space, degraded = None, None, "", None
         if not dense:
             degraded = None
