@@ -1,4 +1,10 @@
-"""Okapi BM25 (Lucene variant) over a sparse term matrix, rebuilt cheaply on change.
+"""Okapi BM25 over a sparse term matrix, rebuilt cheaply on change.
+
+The variant: Lucene's IDF ``log(1 + (N - df + 0.5) / (df + 0.5))`` with the classic
+term-frequency part ``tf (k1 + 1) / (tf + k1 (1 - b + b |d| / avgdl))``, k1 = 1.2,
+b = 0.75; in bm25s terms ``method="atire", idf_method="lucene"``, which
+``tests/test_bm25_parity.py`` checks score for score on SciFact. (Lucene itself
+dropped the constant ``k1 + 1``; it changes no ranking.)
 
 Term frequencies are kept as a CSR matrix (documents x terms) so that adding
 or replacing papers only tokenises those papers; the BM25 weights (which
@@ -74,20 +80,22 @@ class BM25:
     (CSR), so each query term is one contiguous slice.
     """
 
-    def __init__(self, counts: sp.csr_matrix, vocab: Vocabulary, k1: float = K1, b: float = B) -> None:
+    def __init__(self, counts: sp.csr_matrix, vocab: Vocabulary, k1: float = K1, b: float = B,
+                 dtype: type = np.float32) -> None:
         self.vocab = vocab
         self.k1, self.b = k1, b
+        self.dtype = dtype
         self.n_docs = counts.shape[0]
         counts = resize(counts, max(len(vocab), 1))
-        lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
+        lengths = np.asarray(counts.sum(axis=1)).ravel().astype(dtype)
         avg = float(lengths.mean()) if self.n_docs and lengths.mean() > 0 else 1.0
-        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float32)
-        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(dtype)
+        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(dtype)
         coo = counts.tocoo()
-        tf = coo.data
+        tf = coo.data.astype(dtype)
         norm = k1 * (1.0 - b + b * lengths[coo.row] / avg)
         weights = self.idf[coo.col] * tf * (k1 + 1.0) / (tf + norm)
-        self.postings = sp.csr_matrix((weights.astype(np.float32), (coo.col, coo.row)),
+        self.postings = sp.csr_matrix((weights.astype(dtype), (coo.col, coo.row)),
                                       shape=(counts.shape[1], self.n_docs))
         self.postings.sort_indices()
 
@@ -96,7 +104,7 @@ class BM25:
 
     def scores(self, query_terms: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:
         """BM25 score of every document (0 where no query term occurs)."""
-        out = np.zeros(self.n_docs, dtype=np.float32)
+        out = np.zeros(self.n_docs, dtype=self.dtype)
         weights = weights if weights is not None else [1.0] * len(query_terms)
         ptr, idx, data = self.postings.indptr, self.postings.indices, self.postings.data
         for term, weight in zip(query_terms, weights, strict=True):
