@@ -87,9 +87,9 @@ class BM25:
         self.dtype = dtype
         self.n_docs = counts.shape[0]
         counts = resize(counts, max(len(vocab), 1))
-        lengths = np.asarray(counts.sum(axis=1)).ravel().astype(dtype)
+        lengths: np.ndarray = np.asarray(counts.sum(axis=1)).ravel().astype(dtype)
         avg = float(lengths.mean()) if self.n_docs and lengths.mean() > 0 else 1.0
-        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(dtype)
+        df: np.ndarray = np.bincount(counts.indices, minlength=counts.shape[1]).astype(dtype)
         self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(dtype)
         coo = counts.tocoo()
         tf = coo.data.astype(dtype)

@@ -224,6 +224,7 @@ class VectorStore:
     def _rewrite(self, rows: list[tuple[int, Key]], dim: int) -> None:
         """Write the store anew holding ``rows`` (old row number, key), renumbered from 0."""
         size = self.vec_path.stat().st_size if self.vec_path.is_file() else 0
+        old: np.ndarray
         if size >= 2 * dim:
             old = np.memmap(self.vec_path, dtype=np.float16, mode="r", shape=(size // (2 * dim), dim))
         else:

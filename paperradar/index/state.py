@@ -316,7 +316,7 @@ def _check_dense(health: Health, rows: dict, deep: bool) -> None:
     store = VectorStore(health.folder)
     meta, why = store.read_meta()
     if meta is None:
-        health.problems.append(Problem("dense", META, why))
+        health.problems.append(Problem("dense", META, why or "cannot be read"))
         return
     record = (state.get("files") or {}).get(META)
     if record is not None and _fingerprint(store.meta_path) != record:
@@ -434,13 +434,14 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     old_state = health.state or {}
 
     # keyword index: reuse count rows of unchanged papers
-    if health.keyword_ok and health.docs is not None and health.counts is not None and health.vocab:
+    old_docs: list[DocInfo] = []
+    counts: sp.csr_matrix = sp.csr_matrix((0, 1), dtype=np.float32)
+    vocab = Vocabulary()
+    if health.keyword_ok and health.docs is not None and health.counts is not None \
+            and health.vocab is not None:
         old_docs, counts, vocab = health.docs, health.counts, health.vocab
-    else:
-        if health.state is not None or (folder / DOCS).exists():
-            damage = health.summary("index", "keyword")
-            report.repaired.append(f"keyword index rebuilt ({damage})")
-        old_docs, counts, vocab = [], sp.csr_matrix((0, 1), dtype=np.float32), Vocabulary()
+    elif health.state is not None or (folder / DOCS).exists():
+        report.repaired.append(f"keyword index rebuilt ({health.summary('index', 'keyword')})")
     old_rows = {(d.arxiv_id, d.digest): row for row, d in enumerate(old_docs)}
     keep_rows = [old_rows.get((d.arxiv_id, d.digest), -1) for d in infos]
     fresh = [i for i, row in enumerate(keep_rows) if row < 0]
