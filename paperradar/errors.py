@@ -27,6 +27,7 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     │   ├── ResponseTooLarge         a body went past the size cap
     │   └── DeadlineExceeded         a request went past its overall deadline
     ├── SearchIndexError             the search index cannot be used
+    │   └── IndexDamaged             a check found index files damaged; names file and problem
     ├── EmbeddingError               an embedding backend failed
     ├── LLMError                     an LLM request failed for good
     │   └── LLMResponseError         the reply held no usable summary
@@ -119,6 +120,15 @@ class DeadlineExceeded(NetworkError):
 
 class SearchIndexError(PaperradarError, RuntimeError):
     """The search index cannot be used (missing, damaged, from another format)."""
+
+
+class IndexDamaged(SearchIndexError):
+    """The index failed its self-check: a file is missing, truncated or fails its checksum.
+    ``problems`` lists them; ``paperradar index`` repairs or rebuilds."""
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
 
 
 class EmbeddingError(PaperradarError, RuntimeError):

@@ -1,65 +1,70 @@
-"""``paperradar index``: build the search index or catch up with new papers."""
+"""``paperradar index``: build the search index, catch up with new papers, check or repair it."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from tqdm import tqdm
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
-from paperradar.embed import EmbeddingError, make_embedder
-from paperradar.index.state import SearchIndexError, catch_up
-
-
-def run_catch_up(ctx: Context, embedder_spec: str | None, dense: bool = True) -> dict:
-    """Shared by ``index`` and ``search`` (which catches up small gaps itself)."""
-    store = ctx.store()
-    try:
-        folder = ctx.index_folder()
-        embedder = make_embedder(embedder_spec) if dense else None
-    except (SearchIndexError, EmbeddingError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="paper", desc="embedding", file=sys.stderr,
-                       disable=ctx.quiet or total < 64)
-        bar.update(done - bar.n)
-
-    try:
-        report = catch_up(store, folder, embedder, progress, spec=embedder_spec)
-    except EmbeddingError as exc:
-        raise click.ClickException(f"{exc} (finished chunks are kept; re-run to resume)") from exc
-    finally:
-        if bar is not None:
-            bar.close()
-    out = report.as_dict()
-    out["index"] = str(folder)
-    return out
+from paperradar.errors import EmbeddingError, SearchIndexError
 
 
 @click.command("index")
-@click.option("--embedder", "embedder_spec", metavar="SPEC", envvar="PAPERRADAR_EMBEDDER",
+@click.option("--embedder", "embedder_spec", metavar="SPEC",
               help="onnx (default, bundled all-MiniLM-L6-v2 int8), st:MODEL (sentence-transformers) "
-                   "or openai:MODEL@BASE_URL (key in $OPENAI_API_KEY). Changing it re-embeds everything.")
+                   "or openai:MODEL@BASE_URL (key in $OPENAI_API_KEY); default $PAPERRADAR_EMBEDDER or the "
+                   "config file, else onnx. Changing it re-embeds everything.")
 @click.option("--no-dense", is_flag=True, help="Keyword index only (no embeddings).")
+@click.option("--check", "check_only", is_flag=True,
+              help="Only check the index (every file, row count and checksum); exit 1 if it is damaged "
+                   "or missing. Changes nothing.")
+@click.option("--rebuild", is_flag=True, help="Delete the index and build it from scratch.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def command(ctx: Context, embedder_spec: str | None, no_dense: bool, as_json: bool) -> None:
-    """Build the search index next to the store, or bring it up to date.
+def command(ctx: Context, embedder_spec: str | None, no_dense: bool, check_only: bool, rebuild: bool,
+            as_json: bool) -> None:
+    """Build the search index in the data folder, or bring it up to date.
 
     Only new or changed papers are tokenised and embedded; an interrupted run
-    keeps finished chunks and resumes where it stopped.
+    keeps finished chunks and resumes where it stopped. Damaged index files are
+    repaired (damaged vector rows dropped and re-embedded, a damaged keyword
+    index rebuilt from the store).
     """
-    report = run_catch_up(ctx, embedder_spec, dense=not no_dense)
+    if check_only and rebuild:
+        raise click.UsageError("--check and --rebuild exclude each other")
+    from paperradar.index.state import check, progress_bar, update_index
+
+    store = ctx.store()
+    folder = ctx.index_folder()
+    if check_only:
+        health = check(folder, deep=True)
+        if as_json:
+            echo_json(health.as_dict())
+        elif health.ok:
+            papers = len(health.docs or [])
+            kind = "keyword + dense" if health.dense_wanted else "keyword only"
+            click.echo(f"index {folder}: healthy; {papers} papers ({kind})")
+        else:
+            click.echo(f"index {folder}: damaged", err=True)
+            for problem in health.problems:
+                click.echo(f"  {problem}", err=True)
+            click.echo("run `paperradar index` to repair it", err=True)
+        sys.exit(0 if health.ok else 1)
+    try:
+        with progress_bar(enabled=not ctx.quiet) as progress:
+            report = update_index(store, folder, embedder_spec, dense=not no_dense, progress=progress,
+                                  rebuild=rebuild)
+    except (SearchIndexError, EmbeddingError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    out = report.as_dict()
     if as_json:
-        echo_json(report)
+        echo_json(out)
         return
-    rate = f", {report['embed_papers_per_s']} papers/s" if report["embed_papers_per_s"] else ""
-    click.echo(f"index {report['index']}: {report['papers']} papers; tokenised {report['tokenised']}, "
-               f"embedded {report['embedded']}{rate}, removed {report['removed']}"
-               f"{'; model changed, re-embedded all' if report['reembedded_all'] else ''} "
-               f"in {report['seconds']} s")
+    for line in report.repaired:
+        click.echo(f"repaired: {line}", err=True)
+    rate = f", {out['embed_papers_per_s']} papers/s" if out["embed_papers_per_s"] else ""
+    click.echo(f"index {out['index']}: {out['papers']} papers; tokenised {out['tokenised']}, "
+               f"embedded {out['embedded']}{rate}, removed {out['removed']}"
+               f"{'; model changed, re-embedded all' if out['reembedded_all'] else ''} "
+               f"in {out['seconds']} s")

@@ -6,14 +6,11 @@ import re
 
 import click
 
-from paperradar.cli.cmd_index import run_catch_up
 from paperradar.cli.common import Context, pass_ctx, valid_date
-from paperradar.embed import EmbeddingError
-from paperradar.index.hybrid import MODES
-from paperradar.index.search import SearchIndex, results_json
-from paperradar.index.state import SearchIndexError, read_state, staleness
+from paperradar.errors import EmbeddingError, SearchIndexError
+from paperradar.index import MODES
 
-AUTO_CATCH_UP = 200  # papers: smaller gaps are indexed on the fly before searching
+AUTO_CATCH_UP = 200  # papers: gaps (or repairs) up to this size are indexed on the fly before searching
 
 
 def _highlight(text: str, matched: list[str]) -> str:
@@ -31,7 +28,8 @@ def _highlight(text: str, matched: list[str]) -> str:
 @click.option("--until", callback=valid_date, metavar="YYYY-MM-DD", help="Listed on or before this date.")
 @click.option("--category", metavar="C", help="arXiv category, e.g. cs.CV (or an archive such as cs).")
 @click.option("--author", metavar="NAME", help="Author name contains NAME (case-insensitive).")
-@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="bm25: keywords only; dense: embeddings only; hybrid: both, fused.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @pass_ctx
 def command(ctx: Context, query: str, k: int, since: str | None, until: str | None, category: str | None,
@@ -40,32 +38,32 @@ def command(ctx: Context, query: str, k: int, since: str | None, until: str | No
 
     Results below the relevance floor are cut, so fewer than --k may come back
     (see docs/search.md). Operators such as AND/OR, quotes or * are read as
-    plain words.
+    plain words. When the dense index is unusable, results are keyword-only
+    and say so (on stderr; "mode": "bm25" and "degraded" in --json).
     """
+    from paperradar.index.search import SearchIndex, results_json
+    from paperradar.index.state import progress_bar
+
     store = ctx.store(read_only=True)
+    folder = ctx.index_folder()
     try:
-        folder = ctx.index_folder()
-    except SearchIndexError as exc:
-        raise click.ClickException(str(exc)) from exc
-    note = staleness(store, folder)
-    state = read_state(folder)
-    if note is not None:
-        indexed = int(state.get("papers", 0)) if state else 0
-        if abs(store.count_papers() - indexed) <= AUTO_CATCH_UP:
-            ctx.info(f"index: {note}; catching up")
-            run_catch_up(ctx, state.get("embedder") if state else None,
-                         dense=bool(state.get("dense", True)) if state else True)
-            note = None
-        else:
-            ctx.info(f"warning: search index is stale ({note}); run `paperradar index`")
-    try:
-        index = SearchIndex.open(store, folder)
+        with progress_bar(enabled=not ctx.quiet) as progress:
+            index = SearchIndex.open(store, folder, catch_up_below=AUTO_CATCH_UP + 1, progress=progress)
+        if index.caught_up is not None:
+            ctx.info(f"index: caught up ({index.caught_up.tokenised} tokenised, "
+                     f"{index.caught_up.embedded} embedded)")
         results = index.search(query, k=k, mode=mode, since=since, until=until, category=category,
                                author=author)
     except (SearchIndexError, EmbeddingError) as exc:
         raise click.ClickException(str(exc)) from exc
+    if index.note is not None:
+        ctx.info(f"warning: search index is stale ({index.note}); run `paperradar index`")
+    if index.degraded is not None and mode != "bm25":
+        click.echo(f"warning: {index.degraded}", err=True)
+    used = index.mode_for(mode)
     if as_json:
-        click.echo(results_json(query, mode, results, note))
+        click.echo(results_json(query, used, results, index.note, requested=mode,
+                                degraded=index.degraded if used != mode else None))
         return
     if not results:
         click.echo("no results above the relevance floor")

@@ -18,7 +18,7 @@ from paperradar.index import MODES
 @click.option("--split", default="test", show_default=True, help="Which qrels/SPLIT.tsv to judge with.")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
               help="bm25: keywords only; dense: embeddings only; hybrid: both, fused.")
-@click.option("--embedder", "embedder_spec", metavar="SPEC", envvar="PAPERRADAR_EMBEDDER",
+@click.option("--embedder", "embedder_spec", metavar="SPEC",
               help="Embedding backend (see `paperradar index --help`).")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where document vectors are cached (default ~/.cache/paperradar/beir).")

@@ -1,4 +1,10 @@
-"""Okapi BM25 (Lucene variant) over a sparse term matrix, rebuilt cheaply on change.
+"""Okapi BM25 over a sparse term matrix, rebuilt cheaply on change.
+
+The variant: Lucene's IDF ``log(1 + (N - df + 0.5) / (df + 0.5))`` with the classic
+term-frequency part ``tf (k1 + 1) / (tf + k1 (1 - b + b |d| / avgdl))``, k1 = 1.2,
+b = 0.75; in bm25s terms ``method="atire", idf_method="lucene"``, which
+``tests/test_bm25_parity.py`` checks score for score on SciFact. (Lucene itself
+dropped the constant ``k1 + 1``; it changes no ranking.)
 
 Term frequencies are kept as a CSR matrix (documents x terms) so that adding
 or replacing papers only tokenises those papers; the BM25 weights (which
@@ -10,6 +16,7 @@ rather than corpus size times query length.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from paperradar.files import atomic_open, atomic_write
 from paperradar.index.text import terms as doc_terms
 
 K1 = 1.2
@@ -72,20 +80,22 @@ class BM25:
     (CSR), so each query term is one contiguous slice.
     """
 
-    def __init__(self, counts: sp.csr_matrix, vocab: Vocabulary, k1: float = K1, b: float = B) -> None:
+    def __init__(self, counts: sp.csr_matrix, vocab: Vocabulary, k1: float = K1, b: float = B,
+                 dtype: type = np.float32) -> None:
         self.vocab = vocab
         self.k1, self.b = k1, b
+        self.dtype = dtype
         self.n_docs = counts.shape[0]
         counts = resize(counts, max(len(vocab), 1))
-        lengths = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)
+        lengths: np.ndarray = np.asarray(counts.sum(axis=1)).ravel().astype(dtype)
         avg = float(lengths.mean()) if self.n_docs and lengths.mean() > 0 else 1.0
-        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float32)
-        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        df: np.ndarray = np.bincount(counts.indices, minlength=counts.shape[1]).astype(dtype)
+        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(dtype)
         coo = counts.tocoo()
-        tf = coo.data
+        tf = coo.data.astype(dtype)
         norm = k1 * (1.0 - b + b * lengths[coo.row] / avg)
         weights = self.idf[coo.col] * tf * (k1 + 1.0) / (tf + norm)
-        self.postings = sp.csr_matrix((weights.astype(np.float32), (coo.col, coo.row)),
+        self.postings = sp.csr_matrix((weights.astype(dtype), (coo.col, coo.row)),
                                       shape=(counts.shape[1], self.n_docs))
         self.postings.sort_indices()
 
@@ -94,7 +104,7 @@ class BM25:
 
     def scores(self, query_terms: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:
         """BM25 score of every document (0 where no query term occurs)."""
-        out = np.zeros(self.n_docs, dtype=np.float32)
+        out = np.zeros(self.n_docs, dtype=self.dtype)
         weights = weights if weights is not None else [1.0] * len(query_terms)
         ptr, idx, data = self.postings.indptr, self.postings.indices, self.postings.data
         for term, weight in zip(query_terms, weights, strict=True):
@@ -108,19 +118,47 @@ class BM25:
     # -- persistence ----------------------------------------------------------
     @staticmethod
     def save_counts(folder: Path, counts: sp.csr_matrix, vocab: Vocabulary) -> None:
-        """Write counts and vocabulary atomically enough: temp names, then rename."""
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "bm25_counts.tmp.npz"
-        sp.save_npz(tmp, counts.tocsr(), compressed=False)
-        tmp.replace(folder / "bm25_counts.npz")
-        vtmp = folder / "bm25_vocab.tmp.json"
-        vtmp.write_text(json.dumps(vocab.words, ensure_ascii=False), encoding="utf-8")
-        vtmp.replace(folder / "bm25_vocab.json")
+        """Write counts and vocabulary, each atomically (see :mod:`paperradar.files`);
+        the state file written after them records their sizes and checksums."""
+        with atomic_open(folder / COUNTS, "wb") as fh:
+            sp.save_npz(fh, counts.tocsr(), compressed=False)
+        atomic_write(folder / VOCAB, json.dumps(vocab.words, ensure_ascii=False))
 
     @staticmethod
     def load_counts(folder: Path) -> tuple[sp.csr_matrix, Vocabulary] | None:
-        path, vpath = folder / "bm25_counts.npz", folder / "bm25_vocab.json"
-        if not path.exists() or not vpath.exists():
+        """Counts and vocabulary as saved, or ``None`` when either is missing or unreadable."""
+        path, vpath = folder / COUNTS, folder / VOCAB
+        if not path.is_file() or not vpath.is_file():
             return None
-        vocab = Vocabulary(json.loads(vpath.read_text(encoding="utf-8")))
-        return resize(sp.load_npz(path).tocsr(), max(len(vocab), 1)), vocab
+        try:
+            vocab = parse_vocab(vpath.read_bytes())
+            return resize(parse_counts(path.read_bytes()), max(len(vocab), 1)), vocab
+        except ValueError:
+            return None
+
+
+COUNTS, VOCAB = "bm25_counts.npz", "bm25_vocab.json"
+
+
+def parse_counts(data: bytes) -> sp.csr_matrix:
+    """The count matrix saved in ``data``; ``ValueError`` saying why when it cannot be read."""
+    try:
+        matrix = sp.load_npz(io.BytesIO(data)).tocsr()
+    except Exception as exc:  # noqa: BLE001 - zip, pickle and numpy errors of every kind
+        raise ValueError(f"{type(exc).__name__}: {exc}") from exc
+    if matrix.ndim != 2:
+        raise ValueError("not a matrix")
+    return matrix
+
+
+def parse_vocab(data: bytes) -> Vocabulary:
+    """The vocabulary saved in ``data``; ``ValueError`` saying why when it cannot be read."""
+    try:
+        words = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(str(exc)) from exc
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise ValueError("not a list of terms")
+    if len(set(words)) != len(words):
+        raise ValueError("repeats terms")
+    return Vocabulary(words)

@@ -1,10 +1,18 @@
-"""Dense vectors: a compact append-only store on disk and search structures in memory.
+"""Dense vectors: a checksummed append-only store on disk and search structures in memory.
 
-On disk (:class:`VectorStore`) vectors are float16 rows appended in chunks,
-each row keyed by ``arxiv_id`` and the hash of the text that was embedded,
-plus the embedding space (model name and version). Appending the vectors
-before their keys means an interrupted run leaves at most a tail of unkeyed
-rows, which the next load ignores: embedding resumes where it stopped.
+On disk (:class:`VectorStore`) vectors are float16 rows in ``dense_vectors.f16``,
+appended in chunks; ``dense_keys.tsv`` has one self-checking line per row::
+
+    ROW <tab> ARXIV_ID (percent-escaped) <tab> TEXT_HASH <tab> CRC32(vector bytes) <tab> CRC32(line)
+
+so a line names the vector row it belongs to and proves both itself and that
+row intact. An id holding a tab or newline is escaped and cannot break a line;
+a damaged or missing line orphans only its own row (rows are found by number,
+never by position); a torn last line (full disk, power loss) is detected and
+cut off. Vectors are appended before their keys, so an interrupted run leaves
+at most a tail of unkeyed rows, which the next write drops: embedding resumes
+where it stopped. ``dense_meta.json`` names the embedding space (model and
+version), so vectors from different models are never mixed.
 
 In memory, :class:`FlatIndex` scores every vector (exact; fine up to a few
 hundred thousand papers) and :class:`IVFIndex` clusters the vectors with
@@ -16,95 +24,268 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import numpy as np
 
+from paperradar.files import atomic_open, atomic_write
+
 Key = tuple[str, str]  # (arxiv_id, content hash)
+FORMAT = 2  # dense_meta.json "format": version 1 keyed rows by line position, without checksums
+META, KEYS, VECTORS = "dense_meta.json", "dense_keys.tsv", "dense_vectors.f16"
+
+
+def _key_line(row: int, key: Key, vector: bytes) -> str:
+    body = f"{row}\t{quote(key[0], safe='/')}\t{quote(key[1], safe='')}\t{zlib.crc32(vector):08x}"
+    return f"{body}\t{zlib.crc32(body.encode('utf-8')):08x}\n"
+
+
+@dataclass
+class KeyScan:
+    """What ``dense_keys.tsv`` and ``dense_vectors.f16`` hold, checked line by line.
+
+    ``rows`` maps every row proven intact to its key; ``prefix`` is how many rows
+    from the start are intact and in order (``prefix_bytes`` the length of their
+    lines), the part a repair can keep by truncating. ``problems`` name the file
+    and what is wrong; an unkeyed tail of vectors from an interrupted run is not
+    a problem (``tail_rows``).
+    """
+
+    rows: dict[int, Key] = field(default_factory=dict)
+    prefix: int = 0
+    prefix_bytes: int = 0
+    vector_rows: int = 0
+    tail_rows: int = 0
+    lines: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def ordered_keys(self) -> list[Key]:
+        return [self.rows[r] for r in sorted(self.rows)]
 
 
 class VectorStore:
-    """float16 rows in ``dense_vectors.f16`` aligned with lines of ``dense_keys.tsv``."""
+    """float16 rows in ``dense_vectors.f16`` named by checksummed lines of ``dense_keys.tsv``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.meta_path = folder / "dense_meta.json"
-        self.keys_path = folder / "dense_keys.tsv"
-        self.vec_path = folder / "dense_vectors.f16"
+        self.meta_path = folder / META
+        self.keys_path = folder / KEYS
+        self.vec_path = folder / VECTORS
+
+    def read_meta(self) -> tuple[dict | None, str | None]:
+        """The meta record and ``None``, or ``None`` and what is wrong with it."""
+        if not self.meta_path.is_file():
+            return None, "is missing"
+        try:
+            meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
+            dim = int(meta["dim"])
+            str(meta["space"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return None, f"cannot be read ({type(exc).__name__}: {exc})"
+        if not isinstance(meta, dict) or dim <= 0:
+            return None, "does not describe a vector space"
+        if meta.get("format") != FORMAT:
+            return None, f"is from an older index format ({meta.get('format', 1)}); vectors must be rebuilt"
+        return meta, None
 
     def meta(self) -> dict | None:
-        if not self.meta_path.exists():
-            return None
-        return json.loads(self.meta_path.read_text(encoding="utf-8"))
+        """The embedding space and dimension, or ``None`` when missing, unreadable or old."""
+        return self.read_meta()[0]
 
     def reset(self, space: str, dim: int) -> None:
         """Start over in a new vector space (another model): old rows are deleted."""
         self.folder.mkdir(parents=True, exist_ok=True)
         for path in (self.keys_path, self.vec_path):
             path.unlink(missing_ok=True)
-        meta = {"space": space, "dim": dim, "dtype": "float16"}
-        self.meta_path.write_text(json.dumps(meta), encoding="utf-8")
+        atomic_write(self.meta_path, json.dumps({"format": FORMAT, "space": space, "dim": dim,
+                                                 "dtype": "float16"}))
+
+    def scan(self, verify_vectors: bool = False) -> KeyScan:
+        """Check every key line (and, with ``verify_vectors``, every vector's checksum)."""
+        out = KeyScan()
+        meta = self.meta()
+        if meta is None:
+            return out
+        row_bytes = 2 * int(meta["dim"])
+        size = self.vec_path.stat().st_size if self.vec_path.is_file() else 0
+        out.vector_rows = size // row_bytes
+        if not self.keys_path.is_file():
+            if out.vector_rows:
+                out.tail_rows = out.vector_rows
+            return out
+        data = self.keys_path.read_bytes()
+        vectors = (np.memmap(self.vec_path, dtype=np.uint8, mode="r", shape=(out.vector_rows, row_bytes))
+                   if out.vector_rows else None)
+        in_order, offset, beyond = True, 0, 0
+        found: list[tuple[str, str]] = []
+        lines = data.split(b"\n")
+        torn = lines.pop()  # b"" when the file ends in a newline
+        for number, raw in enumerate(lines, 1):
+            out.lines += 1
+            end = offset + len(raw) + 1
+            parsed = self._parse(raw)
+            problem: tuple[str, str] | None = None
+            if parsed is None:
+                problem = (KEYS, f"line {number} is damaged (checksum or layout)")
+            else:
+                row, key, vcrc = parsed
+                if row >= out.vector_rows:
+                    beyond += 1
+                    problem = (VECTORS, "")
+                elif row in out.rows:
+                    problem = (KEYS, f"line {number} repeats row {row}")
+                elif verify_vectors and vectors is not None and zlib.crc32(vectors[row].tobytes()) != vcrc:
+                    problem = (VECTORS, f"row {row} ({key[0]}) does not match its checksum")
+                else:
+                    out.rows[row] = key
+            if problem is not None:
+                if problem[1]:
+                    found.append(problem)
+                in_order = False
+            elif in_order and parsed is not None and parsed[0] == out.prefix:
+                out.prefix += 1
+                out.prefix_bytes = end
+            else:
+                in_order = False
+            offset = end
+        if beyond:
+            state = f"holds {out.vector_rows} rows" if self.vec_path.is_file() else "is missing"
+            found.append((VECTORS, f"{state}, but {beyond} lines of {KEYS} name rows past its end"))
+        out.problems = found[:5]
+        if len(found) > 5:
+            out.problems.append((KEYS, f"and {len(found) - 5} more damaged lines"))
+        if torn:
+            out.problems.append((KEYS, f"ends in a torn line ({len(torn)} bytes after line {len(lines)})"))
+        keyed = max(out.rows, default=-1) + 1
+        out.tail_rows = max(0, out.vector_rows - keyed) if in_order else 0
+        return out
+
+    @staticmethod
+    def _parse(raw: bytes) -> tuple[int, Key, int] | None:
+        try:
+            text = raw.decode("utf-8")
+            body, _, crc = text.rpartition("\t")
+            if int(crc, 16) != zlib.crc32(body.encode("utf-8")):
+                return None
+            row, arxiv_id, digest, vcrc = body.split("\t")
+            return int(row), (unquote(arxiv_id), unquote(digest)), int(vcrc, 16)
+        except ValueError:
+            return None
 
     def load(self) -> tuple[list[Key], np.ndarray]:
-        """Keys and a read-only float16 memory map of the matching rows."""
+        """Keys proven intact and a read-only float16 memory map of their rows, in row order."""
         meta = self.meta()
         if meta is None:
             return [], np.zeros((0, 0), dtype=np.float16)
         dim = int(meta["dim"])
-        keys: list[Key] = []
-        if self.keys_path.exists():
-            for line in self.keys_path.read_text(encoding="utf-8").splitlines():
-                arxiv_id, _, digest = line.partition("\t")
-                if digest:
-                    keys.append((arxiv_id, digest))
-        size = self.vec_path.stat().st_size if self.vec_path.exists() else 0
-        rows = min(len(keys), size // (2 * dim))
-        keys = keys[:rows]
-        if rows == 0:
+        scan = self.scan()
+        rows = sorted(scan.rows)
+        if not rows:
             return [], np.zeros((0, dim), dtype=np.float16)
-        vectors = np.memmap(self.vec_path, dtype=np.float16, mode="r", shape=(rows, dim))
-        return keys, vectors
+        vectors = np.memmap(self.vec_path, dtype=np.float16, mode="r", shape=(scan.vector_rows, dim))
+        if rows == list(range(len(rows))):
+            return [scan.rows[r] for r in rows], vectors[: len(rows)]
+        return [scan.rows[r] for r in rows], vectors[rows]
+
+    def repair(self, scan: KeyScan | None = None) -> int:
+        """Keep only rows proven intact (vectors verified); returns how many rows were dropped.
+
+        When the intact rows are a prefix, both files are truncated in place; otherwise
+        the store is rewritten without the damaged rows."""
+        scan = scan or self.scan(verify_vectors=True)
+        if scan.ok and not scan.tail_rows:
+            return 0
+        meta = self.meta()
+        if meta is None:
+            return 0
+        row_bytes = 2 * int(meta["dim"])
+        dropped = scan.lines + (1 if any("torn" in m for _, m in scan.problems) else 0) - len(scan.rows)
+        if len(scan.rows) == scan.prefix:
+            if self.keys_path.is_file():
+                with open(self.keys_path, "r+b") as fh:
+                    fh.truncate(scan.prefix_bytes)
+                    os.fsync(fh.fileno())
+            if self.vec_path.is_file():
+                with open(self.vec_path, "r+b") as fh:
+                    fh.truncate(scan.prefix * row_bytes)
+                    os.fsync(fh.fileno())
+            return max(dropped, 0)
+        self._rewrite([(r, scan.rows[r]) for r in sorted(scan.rows)], int(meta["dim"]))
+        return max(dropped, 0)
+
+    def _rewrite(self, rows: list[tuple[int, Key]], dim: int) -> None:
+        """Write the store anew holding ``rows`` (old row number, key), renumbered from 0."""
+        size = self.vec_path.stat().st_size if self.vec_path.is_file() else 0
+        old: np.ndarray
+        if size >= 2 * dim:
+            old = np.memmap(self.vec_path, dtype=np.float16, mode="r", shape=(size // (2 * dim), dim))
+        else:
+            old = np.zeros((0, dim), np.float16)
+        picked = old[[r for r, _ in rows]] if rows else np.zeros((0, dim))
+        kept = np.ascontiguousarray(picked, dtype=np.float16)
+        del old
+        # keys go first and come back last: a crash in between leaves unkeyed vectors
+        # (re-embedded), never keys naming the wrong vectors
+        self.keys_path.unlink(missing_ok=True)
+        with atomic_open(self.vec_path, "wb") as fh:
+            fh.write(kept.tobytes())
+        with atomic_open(self.keys_path, "w") as fh:
+            fh.write("".join(_key_line(i, key, kept[i].tobytes()) for i, (_, key) in enumerate(rows)))
 
     def append(self, keys: Sequence[Key], vectors: np.ndarray) -> None:
-        """Durably add one chunk: vectors first, then their keys."""
+        """Durably add one chunk: vectors first, then their keys. The store must be
+        intact (see :meth:`repair`); an unkeyed tail from an interrupted run is dropped."""
         if len(keys) != len(vectors):
             raise ValueError("keys and vectors differ in length")
         if not len(keys):
             return
-        stored_keys, _ = self.load()
-        meta = self.meta() or {}
-        size = self.vec_path.stat().st_size if self.vec_path.exists() else 0
+        meta = self.meta()
+        if meta is None:
+            raise ValueError(f"{self.meta_path} is missing or unreadable; reset the store first")
         row_bytes = 2 * int(meta["dim"])
-        if size != len(stored_keys) * row_bytes:  # drop a torn tail from an interrupted run
+        scan = self.scan()
+        if not scan.ok or len(scan.rows) != scan.prefix:
+            self.repair(self.scan(verify_vectors=True))
+            scan = self.scan()
+        start = scan.prefix
+        size = self.vec_path.stat().st_size if self.vec_path.is_file() else 0
+        if size != start * row_bytes:  # drop a torn or unkeyed tail from an interrupted run
             with open(self.vec_path, "r+b") as fh:
-                fh.truncate(len(stored_keys) * row_bytes)
+                fh.truncate(start * row_bytes)
+        block = np.ascontiguousarray(vectors, dtype=np.float16)
         with open(self.vec_path, "ab") as fh:
-            fh.write(np.ascontiguousarray(vectors, dtype=np.float16).tobytes())
+            fh.write(block.tobytes())
             fh.flush()
             os.fsync(fh.fileno())
-        with open(self.keys_path, "a", encoding="utf-8") as fh:
-            fh.write("".join(f"{a}\t{h}\n" for a, h in keys))
+        with open(self.keys_path, "a", encoding="utf-8", newline="") as fh:
+            fh.write("".join(_key_line(start + i, key, block[i].tobytes()) for i, key in enumerate(keys)))
             fh.flush()
             os.fsync(fh.fileno())
 
     def compact(self, keep: set[Key]) -> None:
         """Rewrite without rows that no current paper needs (old versions, duplicates)."""
-        keys, vectors = self.load()
+        meta = self.meta()
+        if meta is None:
+            return
+        scan = self.scan()
         seen: set[Key] = set()
         rows = []
-        for row, key in enumerate(keys):
+        for row in sorted(scan.rows):
+            key = scan.rows[row]
             if key in keep and key not in seen:
                 seen.add(key)
-                rows.append(row)
-        if len(rows) == len(keys):
+                rows.append((row, key))
+        if len(rows) == len(scan.rows) == scan.prefix and not scan.tail_rows:
             return
-        kept = np.asarray(vectors[rows]) if rows else np.zeros((0, vectors.shape[1]), np.float16)
-        tmp_vec, tmp_keys = self.vec_path.with_suffix(".tmp"), self.keys_path.with_suffix(".tmp")
-        tmp_vec.write_bytes(np.ascontiguousarray(kept, dtype=np.float16).tobytes())
-        tmp_keys.write_text("".join(f"{keys[r][0]}\t{keys[r][1]}\n" for r in rows), encoding="utf-8")
-        tmp_keys.replace(self.keys_path)
-        tmp_vec.replace(self.vec_path)
+        self._rewrite(rows, int(meta["dim"]))
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -15,10 +15,23 @@ from pathlib import Path
 import numpy as np
 
 from paperradar.embed import Embedder, make_embedder
+from paperradar.errors import EmbeddingError, IndexDamaged, SearchIndexError
 from paperradar.index.bm25 import BM25
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
-from paperradar.index.state import DocInfo, SearchIndexError, read_docs, read_state
+from paperradar.index.state import (
+    STATE,
+    CatchUpReport,
+    DocInfo,
+    Health,
+    Progress,
+    catch_up,
+    check,
+    read_state,
+    staleness,
+    store_generation,
+    update_index,
+)
 from paperradar.index.text import query_terms, stem, words
 from paperradar.store.base import Store
 
@@ -71,46 +84,92 @@ def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS) -> tuple[st
 
 
 class SearchIndex:
-    """A loaded, read-only snapshot of the index for one store."""
+    """A loaded, read-only snapshot of the index for one store.
 
-    def __init__(self, store: Store, docs: list[DocInfo], ranker: Ranker, space: str) -> None:
+    ``mode_for(requested)`` is the mode results really come in: ``bm25`` whenever
+    the dense side is unusable, with the reason in ``degraded``; ``note`` says
+    when the index is behind the store; ``caught_up`` is the report of the
+    catch-up :meth:`open` ran, if any."""
+
+    def __init__(self, store: Store, docs: list[DocInfo], ranker: Ranker, space: str,
+                 degraded: str | None = None, note: str | None = None,
+                 caught_up: CatchUpReport | None = None) -> None:
         self.store = store
         self.docs = docs
         self.ranker = ranker
         self.space = space
+        self.degraded = degraded
+        self.note = note
+        self.caught_up = caught_up
         self.dates = np.array([d.date for d in docs], dtype="<U10")
 
     @classmethod
     def open(cls, store: Store, folder: Path, embedder: Embedder | None = None,
-             params: Params | None = None, dense: bool = True) -> SearchIndex:
-        state = read_state(folder)
-        if state is None:
-            raise SearchIndexError(f"no search index at {folder}; run `paperradar index`")
-        docs = read_docs(folder)
-        loaded = BM25.load_counts(folder)
-        if loaded is None or loaded[0].shape[0] != len(docs):
-            raise SearchIndexError(f"search index at {folder} is incomplete; run `paperradar index`")
-        bm25 = BM25(*loaded)
-        index, embed_query, space = None, None, ""
-        meta = VectorStore(folder).meta()
-        if dense and meta is not None and docs:
-            space = meta["space"]
-            keys, vectors = VectorStore(folder).load()
+             params: Params | None = None, dense: bool = True, catch_up_below: int = 0,
+             progress: Progress | None = None) -> SearchIndex:
+        """Check the index in ``folder`` and load it. When it is behind the store, or
+        damaged, by less than ``catch_up_below`` papers' work (0: never), it is caught
+        up (and repaired) first, with the embedder it was built with; if that fails
+        (a read-only folder, no model) the index is used as it is, with a note. A damaged keyword index
+        raises :class:`IndexDamaged`; a damaged or missing dense side gives a
+        keyword-only index that says so in ``degraded``."""
+        health = check(folder)
+        report, failed = None, None
+        work = _pending_work(store, health)
+        if work is not None and work < catch_up_below:
+            state = (health.state or read_state(folder)) if folder.is_dir() else None
+            wants_dense = dense and (bool(state.get("dense", True)) if state else True)
+            spec = state.get("embedder") if state else None
+            try:
+                if wants_dense and embedder is not None:
+                    report = catch_up(store, folder, embedder, progress, spec=spec)
+                else:
+                    report = update_index(store, folder, spec, dense=wants_dense, progress=progress)
+            except (OSError, EmbeddingError, SearchIndexError) as exc:  # read-only, no model: as is
+                failed = f"automatic catch-up failed ({exc})"
+            health = check(folder)
+        state = health.state
+        if state is None or not health.keyword_ok:
+            if not folder.exists() or (folder.is_dir() and not (folder / STATE).exists()):
+                raise SearchIndexError(f"no search index at {folder}; run `paperradar index`")
+            why = f" ({failed})" if failed else ""
+            raise IndexDamaged(f"search index at {folder} is damaged: {health.summary('index', 'keyword')}; "
+                               f"run `paperradar index` to repair it{why}", health.problems)
+        docs, counts, vocab = health.docs or [], health.counts, health.vocab
+        assert counts is not None and vocab is not None
+        bm25 = BM25(counts, vocab)
+        note = "; ".join(n for n in (staleness(store, folder), failed) if n) or None
+        index, embed_query, space, degraded = None, None, "", None
+        if not dense:
+            degraded = None
+        elif not health.dense_wanted:
+            degraded = "the index has no dense vectors (built with --no-dense); keyword-only results"
+        elif not health.dense_ok:
+            degraded = (f"dense index damaged ({health.summary('dense')}); keyword-only results; "
+                        "run `paperradar index`")
+        elif docs:
+            vectors = VectorStore(folder)
+            space = str((vectors.meta() or {}).get("space", ""))
+            keys, matrix_rows = vectors.load()
             row_of = {key: row for row, key in enumerate(keys)}
-            rows = [row_of.get((d.arxiv_id, d.digest)) for d in docs]
-            if all(r is not None for r in rows):
-                matrix = np.asarray(vectors[rows])
-                index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
-                lazy: dict[str, Embedder] = {}
+            rows = [row_of[(d.arxiv_id, d.digest)] for d in docs]
+            matrix = np.asarray(matrix_rows[rows])
+            index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
+            lazy: dict[str, Embedder] = {}
 
-                def embed_query(text: str) -> np.ndarray:
-                    if "e" not in lazy:
-                        lazy["e"] = embedder or make_embedder(state.get("embedder"))
-                        if lazy["e"].space != space:
-                            raise SearchIndexError(f"index vectors are from {space}, the embedder is "
-                                              f"{lazy['e'].space}; run `paperradar index`")
-                    return lazy["e"].embed([text])[0]
-        return cls(store, docs, Ranker(bm25, index, embed_query, params), space)
+            def embed_query(text: str) -> np.ndarray:
+                if "e" not in lazy:
+                    chosen = embedder or make_embedder(state.get("embedder"))
+                    if chosen.space != space:
+                        raise SearchIndexError(f"index vectors are from {space}, the embedder is "
+                                               f"{chosen.space}; run `paperradar index`")
+                    lazy["e"] = chosen
+                return lazy["e"].embed([text])[0]
+        return cls(store, docs, Ranker(bm25, index, embed_query, params), space, degraded, note, report)
+
+    def mode_for(self, mode: str) -> str:
+        """The mode results for a ``mode`` request really come in."""
+        return mode if mode == "bm25" or self.ranker.has_dense else "bm25"
 
     def mask(self, since: str | None = None, until: str | None = None, category: str | None = None,
              author: str | None = None) -> np.ndarray | None:
@@ -135,7 +194,12 @@ class SearchIndex:
                until: str | None = None, category: str | None = None,
                author: str | None = None) -> list[Result]:
         allowed = self.mask(since, until, category, author)
-        hits = self.ranker.search(query, k=k, mode=mode, allowed=allowed)
+        try:
+            hits = self.ranker.search(query, k=k, mode=self.mode_for(mode), allowed=allowed)
+        except (EmbeddingError, SearchIndexError) as exc:  # no query vector: say so, use keywords
+            self.degraded = f"query embedding failed ({exc}); keyword-only results"
+            self.ranker.dense = None
+            hits = self.ranker.search(query, k=k, mode="bm25", allowed=allowed)
         papers = self.store.get_papers([self.docs[h.row].arxiv_id for h in hits])
         qterms = set(query_terms(query))
         results = []
@@ -152,6 +216,28 @@ class SearchIndex:
         return results
 
 
-def results_json(query: str, mode: str, results: list[Result], note: str | None = None) -> str:
-    return json.dumps({"query": query, "mode": mode, "count": len(results), "note": note,
+def _pending_work(store: Store, health: Health) -> int | None:
+    """Papers a catch-up would have to tokenise or embed, or ``None`` when the index is
+    current and intact: the store gap when behind, every paper when the keyword index
+    must be rebuilt, the papers without vectors when the dense side is damaged."""
+    state = health.state
+    behind = state is None or state.get("generation") != store_generation(store)
+    if not behind and health.ok:
+        return None
+    papers = store.count_papers()
+    if state is None or not health.keyword_ok:
+        return papers
+    work = abs(papers - int(state.get("papers", 0))) if behind else 0
+    if health.dense_wanted and not health.dense_ok:
+        work += health.dense_missing or papers
+    return work
+
+
+def results_json(query: str, mode: str, results: list[Result], note: str | None = None,
+                 requested: str | None = None, degraded: str | None = None) -> str:
+    """``mode`` is the mode results came in (see :meth:`SearchIndex.mode_for`),
+    ``requested`` the one asked for, ``degraded`` why they differ."""
+    notes = "; ".join(n for n in (degraded, note) if n) or None
+    return json.dumps({"query": query, "mode": mode, "requested_mode": requested or mode,
+                       "degraded": degraded, "count": len(results), "note": notes,
                        "results": [r.as_dict() for r in results]}, ensure_ascii=False)

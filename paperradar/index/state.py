@@ -1,14 +1,23 @@
-"""The on-disk search index next to the store, and incremental catch-up.
+"""The on-disk search index in the data folder, its self-check, and incremental catch-up.
 
-Layout of ``<db>.index/``:
+Layout of the index folder (``index/`` in the data folder):
 
 - ``docs.jsonl``: one line per indexed paper in row order (id, content hash,
   date, categories, authors); the BM25 count matrix rows follow this order.
 - ``bm25_counts.npz`` + ``bm25_vocab.json``: term frequencies (see :mod:`bm25`).
-- ``dense_*``: the vector store (see :mod:`dense`), keyed by (id, hash) and
-  tagged with the embedding space, so a model change re-embeds everything
-  and an edited abstract re-embeds only that paper.
-- ``state.json``: written last; records the store generation it matches.
+- ``dense_*``: the vector store (see :mod:`dense`): checksummed key lines that
+  name their vector rows, tagged with the embedding space, so a model change
+  re-embeds everything and an edited abstract re-embeds only that paper.
+- ``state.json``: written last, atomically: the store generation it matches,
+  and for every file written whole its size and CRC-32 plus the row counts
+  (papers, terms, vectors), so that :func:`check` notices any file that was
+  truncated, replaced or lost since.
+
+Every whole file is written atomically (:mod:`paperradar.files`); the vector
+store is append-only and checks itself line by line. :func:`check` reports
+each problem with the file it is in; :func:`catch_up` repairs what it can
+(drops damaged vector rows and re-embeds only those papers, rebuilds a damaged
+keyword index from the store) and ``rebuild=True`` starts over.
 
 Ingest bumps the store's ``papers.generation`` meta key when papers are new
 or changed, so a search can tell cheaply that the index is behind.
@@ -16,10 +25,12 @@ or changed, so a search can tell cheaply that the index is behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,15 +39,29 @@ import scipy.sparse as sp
 
 from paperradar import config
 from paperradar.clock import now_iso
-from paperradar.embed import Embedder
-from paperradar.errors import SearchIndexError
-from paperradar.index.bm25 import BM25, Vocabulary, count_matrix, resize
-from paperradar.index.dense import VectorStore
+from paperradar.embed import Embedder, make_embedder
+from paperradar.errors import EmbeddingError, SearchIndexError
+from paperradar.files import atomic_write
+from paperradar.index.bm25 import (
+    BM25,
+    COUNTS,
+    VOCAB,
+    Vocabulary,
+    count_matrix,
+    parse_counts,
+    parse_vocab,
+    resize,
+)
+from paperradar.index.dense import KEYS, META, VECTORS, KeyScan, VectorStore
 from paperradar.models import Paper
 from paperradar.store.base import GENERATION_KEY, Store
 
 EMBED_CHUNK = 256
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: no checksums, vectors keyed by line position
+STATE, DOCS = "state.json", "docs.jsonl"
+INDEX_FILES = (STATE, DOCS, COUNTS, VOCAB, META, KEYS, VECTORS)
+
+Progress = Callable[[int, int], None]
 
 
 def index_dir(location: str, data_dir: str | Path | None = None) -> Path:
@@ -77,7 +102,7 @@ class DocInfo:
     @classmethod
     def from_json(cls, line: str) -> DocInfo:
         d = json.loads(line)
-        return cls(d["id"], d["h"], d["d"], d["c"], d["a"])
+        return cls(str(d["id"]), str(d["h"]), str(d["d"]), list(d["c"]), list(d["a"]))
 
 
 @dataclass
@@ -90,6 +115,8 @@ class CatchUpReport:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     space: str = ""
+    folder: str = ""
+    repaired: list[str] = field(default_factory=list)  # what was damaged and how it was fixed
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -97,31 +124,237 @@ class CatchUpReport:
         return {"papers": self.papers, "tokenised": self.tokenised, "removed": self.removed,
                 "embedded": self.embedded, "reembedded_all": self.reembedded_all,
                 "seconds": round(self.seconds, 2), "embed_papers_per_s": rate and round(rate, 1),
-                "space": self.space}
+                "space": self.space, "index": self.folder, "repaired": list(self.repaired)}
+
+
+# -- the self-check -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the index: which part it breaks, which file, what."""
+
+    part: str  # "index" (nothing usable), "keyword" (no search at all) or "dense" (keyword-only)
+    file: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.message}"
+
+
+@dataclass
+class Health:
+    """What :func:`check` found, and the parts it read (reused by :class:`SearchIndex`)."""
+
+    folder: Path
+    state: dict | None = None
+    problems: list[Problem] = field(default_factory=list)
+    docs: list[DocInfo] | None = None
+    counts: sp.csr_matrix | None = None
+    vocab: Vocabulary | None = None
+    vectors: KeyScan | None = None
+    dense_missing: int = 0  # papers without an intact vector
+
+    @property
+    def exists(self) -> bool:
+        return self.state is not None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def broken(self, *parts: str) -> list[Problem]:
+        return [p for p in self.problems if p.part in parts]
+
+    @property
+    def keyword_ok(self) -> bool:
+        return self.state is not None and not self.broken("index", "keyword")
+
+    @property
+    def dense_wanted(self) -> bool:
+        return bool(self.state and self.state.get("dense"))
+
+    @property
+    def dense_ok(self) -> bool:
+        return self.keyword_ok and self.dense_wanted and not self.broken("dense")
+
+    def summary(self, *parts: str) -> str:
+        chosen = self.broken(*parts) if parts else self.problems
+        return "; ".join(str(p) for p in chosen)
+
+    def as_dict(self) -> dict:
+        return {"index": str(self.folder), "healthy": self.ok,
+                "papers": None if self.docs is None else len(self.docs),
+                "dense": self.dense_wanted, "space": (self.state or {}).get("space") or None,
+                "problems": [{"part": p.part, "file": p.file, "message": p.message} for p in self.problems]}
+
+
+def _crc(data: bytes) -> int:
+    return zlib.crc32(data)
+
+
+def _fingerprint(path: Path) -> dict:
+    data = path.read_bytes()
+    return {"bytes": len(data), "crc32": f"{_crc(data):08x}"}
+
+
+def _read_verified(health: Health, name: str, part: str) -> bytes | None:
+    """The bytes of a whole file if they are exactly what the state file recorded."""
+    path = health.folder / name
+    if not path.is_file():
+        health.problems.append(Problem(part, name, "is missing"))
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        health.problems.append(Problem(part, name, f"cannot be read ({exc.strerror or exc})"))
+        return None
+    record = ((health.state or {}).get("files") or {}).get(name)
+    if record is None:
+        health.problems.append(Problem(part, name, f"is not recorded in {STATE}"))
+        return None
+    if len(data) != record.get("bytes"):
+        kind = "truncated" if len(data) < int(record.get("bytes") or 0) else "longer than written"
+        health.problems.append(Problem(part, name, f"is {kind} ({len(data)} of {record.get('bytes')} bytes)"))
+        return None
+    if f"{_crc(data):08x}" != record.get("crc32"):
+        health.problems.append(Problem(part, name, "does not match its checksum (damaged or changed)"))
+        return None
+    return data
 
 
 def read_docs(folder: Path) -> list[DocInfo]:
-    path = folder / "docs.jsonl"
-    if not path.exists():
+    """The rows of ``docs.jsonl`` as written (unchecked; :func:`check` verifies them)."""
+    path = folder / DOCS
+    if not path.is_file():
         return []
     return [DocInfo.from_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def read_state(folder: Path) -> dict | None:
-    path = folder / "state.json"
-    if not path.exists():
-        return None
+    """The state record, or ``None`` when missing or unreadable."""
+    return _read_state(folder)[0]
+
+
+def _read_state(folder: Path) -> tuple[dict | None, str]:
+    path = folder / STATE
+    if not path.is_file():
+        return None, "is missing: no search index yet"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"cannot be read ({type(exc).__name__})"
+    if not isinstance(state, dict):
+        return None, "does not hold an index state"
+    return state, ""
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def check(folder: Path, deep: bool = False) -> Health:
+    """Check the index in ``folder`` against its state file: every whole file's size
+    and checksum, row counts, every vector key line, and that each paper has an intact
+    vector. ``deep`` also verifies every vector's checksum (what ``index --check`` and
+    ``index`` do; a search skips it)."""
+    health = Health(folder)
+    if folder.exists() and not folder.is_dir():
+        health.problems.append(Problem("index", folder.name,
+                                       "is a plain file where the index folder should be"))
+        return health
+    state, why = _read_state(folder)
+    if state is None:
+        health.problems.append(Problem("index", STATE, why))
+        return health
+    if state.get("format") != STATE_VERSION:
+        old = state.get("format")
+        health.problems.append(Problem("index", STATE, f"is from an older index format ({old}); "
+                                                        "`paperradar index` rebuilds it"))
+        return health
+    health.state = state
+    rows = state.get("rows") or {}
+    _check_keyword(health, rows)
+    if health.dense_wanted:
+        _check_dense(health, rows, deep)
+    return health
 
+
+def _check_keyword(health: Health, rows: dict) -> None:
+    data = _read_verified(health, DOCS, "keyword")
+    if data is not None:
+        try:
+            health.docs = [DocInfo.from_json(line) for line in data.decode("utf-8").splitlines() if line]
+        except (ValueError, KeyError, TypeError) as exc:
+            health.problems.append(Problem("keyword", DOCS, f"cannot be read ({type(exc).__name__})"))
+        else:
+            if len(health.docs) != rows.get("docs"):
+                health.problems.append(Problem("keyword", DOCS, f"holds {len(health.docs)} papers, "
+                                                                 f"{STATE} recorded {rows.get('docs')}"))
+                health.docs = None
+    vdata = _read_verified(health, VOCAB, "keyword")
+    if vdata is not None:
+        try:
+            health.vocab = parse_vocab(vdata)
+        except ValueError as exc:
+            health.problems.append(Problem("keyword", VOCAB, f"cannot be read ({exc})"))
+    cdata = _read_verified(health, COUNTS, "keyword")
+    if cdata is not None:
+        try:
+            health.counts = parse_counts(cdata)
+        except ValueError as exc:
+            health.problems.append(Problem("keyword", COUNTS, f"cannot be read ({exc})"))
+    if health.counts is not None and health.docs is not None and health.counts.shape[0] != len(health.docs):
+        health.problems.append(Problem("keyword", COUNTS, f"has {health.counts.shape[0]} rows for "
+                                                           f"{len(health.docs)} papers"))
+    if health.counts is not None and health.vocab is not None:
+        if health.counts.shape[1] > max(len(health.vocab), 1):
+            health.problems.append(Problem("keyword", VOCAB, f"has {len(health.vocab)} terms for "
+                                                              f"{health.counts.shape[1]} count columns"))
+        else:
+            health.counts = resize(health.counts, max(len(health.vocab), 1))
+
+
+def _check_dense(health: Health, rows: dict, deep: bool) -> None:
+    state = health.state or {}
+    store = VectorStore(health.folder)
+    meta, why = store.read_meta()
+    if meta is None:
+        health.problems.append(Problem("dense", META, why or "cannot be read"))
+        return
+    record = (state.get("files") or {}).get(META)
+    if record is not None and _fingerprint(store.meta_path) != record:
+        health.problems.append(Problem("dense", META, "does not match its checksum (damaged or changed)"))
+        return
+    if state.get("complete") and meta["space"] != state.get("space"):
+        health.problems.append(Problem("dense", META, f"names the space {meta['space']}, the index was "
+                                                       f"built in {state.get('space')}"))
+        return
+    scan = health.vectors = store.scan(verify_vectors=deep)
+    health.problems.extend(Problem("dense", f, m) for f, m in scan.problems)
+    recorded = int(rows.get("dense") or 0) if state.get("complete") else 0
+    if recorded and not store.keys_path.is_file():
+        health.problems.append(Problem("dense", KEYS, "is missing"))
+    elif len(scan.rows) < recorded:
+        health.problems.append(Problem("dense", KEYS, f"holds {len(scan.rows)} intact rows, {STATE} recorded "
+                                                       f"{rows.get('dense')} (truncated)"))
+    if health.docs is not None:
+        have = set(scan.rows.values())
+        health.dense_missing = sum((d.arxiv_id, d.digest) not in have for d in health.docs)
+        if health.dense_missing:
+            why = "" if state.get("complete") else " (an interrupted `paperradar index`?)"
+            health.problems.append(Problem("dense", VECTORS, f"has no intact vector for "
+                                                              f"{health.dense_missing} of {len(health.docs)} "
+                                                              f"papers{why}"))
+
+
+def staleness(store: Store, folder: Path) -> str | None:
+    """A sentence saying why the index is behind the store, or ``None`` if current."""
+    state = read_state(folder) if folder.is_dir() else None
+    if state is None:
+        return "no search index yet"
+    if state.get("generation") != store_generation(store):
+        gap = store.count_papers() - int(state.get("papers", 0))
+        return f"papers were ingested since the index was built ({gap:+d} papers)"
+    return None
+
+
+# -- building and catching up -------------------------------------------------------
 
 def _scan(store: Store) -> tuple[list[DocInfo], dict[str, str]]:
     """Current papers as index rows (ordered by id) and their texts."""
@@ -147,91 +380,171 @@ def _scan(store: Store) -> tuple[list[DocInfo], dict[str, str]]:
     return infos, texts
 
 
-def catch_up(store: Store, folder: Path, embedder: Embedder | None,
-             progress: Callable[[int, int], None] | None = None, spec: str | None = None,
-             chunk: int = EMBED_CHUNK) -> CatchUpReport:
-    """Bring the index up to date with the store; only new or changed papers are
-    tokenised and embedded. Safe to interrupt: finished embedding chunks are kept."""
+
+
+def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
+    """Make ``folder`` a folder we can write into: a plain file in its place is moved
+    aside (never deleted); ``rebuild`` removes every index file."""
+    try:
+        if folder.exists() and not folder.is_dir():
+            aside = folder.with_name(folder.name + ".not-a-folder")
+            n = 1
+            while aside.exists():
+                n += 1
+                aside = folder.with_name(f"{folder.name}.not-a-folder.{n}")
+            folder.rename(aside)
+            report.repaired.append(f"{folder.name} was a plain file, not a folder: moved to {aside.name}; "
+                                   "index rebuilt")
+        if rebuild and folder.is_dir():
+            for name in INDEX_FILES:
+                (folder / name).unlink(missing_ok=True)
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SearchIndexError(f"cannot use {folder} as the search index folder: {exc}") from exc
+
+
+def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: bool, space: str,
+                 embedder: str | None, complete: bool, dense_rows: int, meta_record: dict | None) -> None:
+    files = {name: _fingerprint(folder / name) for name in (DOCS, COUNTS, VOCAB)}
+    if meta_record is not None:
+        files[META] = meta_record
+    atomic_write(folder / STATE, json.dumps({
+        "format": STATE_VERSION, "generation": generation, "papers": papers, "space": space,
+        "dense": dense, "embedder": embedder, "complete": complete,
+        "rows": {"docs": papers, "terms": terms, "dense": dense_rows}, "files": files,
+        "updated": now_iso(),
+    }, indent=1))
+
+
+def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Progress | None = None,
+             spec: str | None = None, chunk: int = EMBED_CHUNK, rebuild: bool = False) -> CatchUpReport:
+    """Bring the index up to date with the store, repairing what is damaged; only
+    new, changed or lost papers are tokenised and embedded. Safe to interrupt:
+    finished embedding chunks are kept. ``rebuild`` starts from nothing."""
     started = time.perf_counter()
-    report = CatchUpReport()
-    folder.mkdir(parents=True, exist_ok=True)
+    report = CatchUpReport(folder=str(folder))
+    _prepare(folder, rebuild, report)
+    health = check(folder, deep=True)
     generation = store_generation(store)
     infos, texts = _scan(store)
     report.papers = len(infos)
+    old_state = health.state or {}
 
     # keyword index: reuse count rows of unchanged papers
-    old_docs = read_docs(folder)
-    loaded = BM25.load_counts(folder)
-    state = read_state(folder) or {}
-    if loaded is None or state.get("format") != STATE_VERSION or len(old_docs) != loaded[0].shape[0]:
-        old_docs, counts, vocab = [], sp.csr_matrix((0, 1), dtype=np.float32), Vocabulary()
-    else:
-        counts, vocab = loaded
+    old_docs: list[DocInfo] = []
+    counts: sp.csr_matrix = sp.csr_matrix((0, 1), dtype=np.float32)
+    vocab = Vocabulary()
+    if health.keyword_ok and health.docs is not None and health.counts is not None \
+            and health.vocab is not None:
+        old_docs, counts, vocab = health.docs, health.counts, health.vocab
+    elif health.state is not None or (folder / DOCS).exists():
+        report.repaired.append(f"keyword index rebuilt ({health.summary('index', 'keyword')})")
     old_rows = {(d.arxiv_id, d.digest): row for row, d in enumerate(old_docs)}
     keep_rows = [old_rows.get((d.arxiv_id, d.digest), -1) for d in infos]
     fresh = [i for i, row in enumerate(keep_rows) if row < 0]
     report.tokenised = len(fresh)
     report.removed = len({d.arxiv_id for d in old_docs} - {d.arxiv_id for d in infos})
-    if loaded is None or fresh or report.removed or len(old_docs) != len(infos):
-        new_counts = count_matrix([texts[infos[i].arxiv_id] for i in fresh], vocab)
-        width = max(len(vocab), 1)
-        reused = resize(counts, width)[[r for r in keep_rows if r >= 0]] if counts.shape[0] else None
-        # assemble rows in the order of ``infos``
-        order = np.empty(len(infos), dtype=np.int64)
-        n_reused = sum(1 for r in keep_rows if r >= 0)
-        reused_pos = [i for i, r in enumerate(keep_rows) if r >= 0]
-        order[reused_pos] = np.arange(n_reused)
-        order[fresh] = n_reused + np.arange(len(fresh))
-        parts = [m for m in (reused, resize(new_counts, width)) if m is not None]
-        stacked = sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, width), dtype=np.float32)
-        counts = stacked[order] if len(infos) else stacked  # row i <- stacked row order[i]
-        BM25.save_counts(folder, counts, vocab)
-    _write_atomic(folder / "docs.jsonl", "".join(d.as_json() + "\n" for d in infos))
+    new_counts = count_matrix([texts[infos[i].arxiv_id] for i in fresh], vocab)
+    width = max(len(vocab), 1)
+    reused = resize(counts, width)[[r for r in keep_rows if r >= 0]] if counts.shape[0] else None
+    # assemble rows in the order of ``infos``
+    order = np.empty(len(infos), dtype=np.int64)
+    n_reused = sum(1 for r in keep_rows if r >= 0)
+    reused_pos = [i for i, r in enumerate(keep_rows) if r >= 0]
+    order[reused_pos] = np.arange(n_reused)
+    order[fresh] = n_reused + np.arange(len(fresh))
+    parts = [m for m in (reused, resize(new_counts, width)) if m is not None]
+    stacked = sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, width), dtype=np.float32)
+    counts = stacked[order] if len(infos) else stacked  # row i <- stacked row order[i]
+    BM25.save_counts(folder, counts, vocab)
+    atomic_write(folder / DOCS, "".join(d.as_json() + "\n" for d in infos))
 
-    # dense vectors
-    if embedder is not None:
-        vectors = VectorStore(folder)
-        meta = vectors.meta()
-        if meta is None or meta.get("space") != embedder.space or int(meta.get("dim", 0)) != embedder.dim:
-            report.reembedded_all = meta is not None
-            vectors.reset(embedder.space, embedder.dim)
-        report.space = embedder.space
-        have = set(vectors.load()[0])
-        need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
-        t0 = time.perf_counter()
-        done = 0
-        if need and progress:
-            progress(0, len(need))
-        for start in range(0, len(need), chunk):
-            part = need[start:start + chunk]
-            vecs = embedder.embed([texts[d.arxiv_id] for d in part])
-            vectors.append([(d.arxiv_id, d.digest) for d in part], vecs)
-            done += len(part)
-            if progress:
-                progress(done, len(need))
-        report.embedded = done
-        report.embed_seconds = time.perf_counter() - t0
-        keys, _ = vectors.load()
-        wanted = {(d.arxiv_id, d.digest) for d in infos}
-        if len(keys) > 1.25 * len(wanted) + 100:
-            vectors.compact(wanted)
-    _write_atomic(folder / "state.json", json.dumps({
-        "format": STATE_VERSION, "generation": generation, "papers": len(infos),
-        "space": embedder.space if embedder is not None else (state.get("space") or ""),
-        "dense": embedder is not None or bool(state.get("dense")),
-        "embedder": spec if embedder is not None else state.get("embedder"),
-        "updated": now_iso(),
-    }))
+    if embedder is None:  # keyword only this time: the dense side is left as it was
+        _write_state(folder, generation, len(infos), len(vocab), bool(old_state.get("dense")),
+                     old_state.get("space") or "", old_state.get("embedder"), bool(old_state.get("complete")),
+                     int((old_state.get("rows") or {}).get("dense") or 0),
+                     (old_state.get("files") or {}).get(META))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # the keyword index is usable now; the dense side is marked as being built
+    _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, False, 0, None)
+    report.space = embedder.space
+    vectors = VectorStore(folder)
+    meta, why = vectors.read_meta()
+    if meta is None or meta.get("space") != embedder.space or int(meta.get("dim", 0)) != embedder.dim:
+        report.reembedded_all = meta is not None
+        if meta is None and (vectors.keys_path.exists() or vectors.vec_path.exists()):
+            report.repaired.append(f"{META} {why}: every paper re-embedded")
+        vectors.reset(embedder.space, embedder.dim)
+    else:
+        scan = vectors.scan(verify_vectors=True)
+        if scan.problems or scan.tail_rows:
+            dropped = vectors.repair(scan)
+            if scan.problems:
+                damage = "; ".join(f"{f} {m}" for f, m in scan.problems)
+                report.repaired.append(f"dense index repaired ({damage}): {dropped} damaged rows dropped, "
+                                       "their papers re-embedded")
+    have = set(vectors.scan().rows.values())
+    need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
+    t0 = time.perf_counter()
+    done = 0
+    if need and progress:
+        progress(0, len(need))
+    for start in range(0, len(need), chunk):
+        part = need[start:start + chunk]
+        vecs = embedder.embed([texts[d.arxiv_id] for d in part])
+        if len(vecs) != len(part):
+            raise EmbeddingError(f"the embedder returned {len(vecs)} vectors for {len(part)} texts")
+        vectors.append([(d.arxiv_id, d.digest) for d in part], vecs)
+        done += len(part)
+        if progress:
+            progress(done, len(need))
+    report.embedded = done
+    report.embed_seconds = time.perf_counter() - t0
+    scan = vectors.scan()
+    wanted = {(d.arxiv_id, d.digest) for d in infos}
+    if len(scan.rows) > 1.25 * len(wanted) + 100:
+        vectors.compact(wanted)
+        scan = vectors.scan()
+    _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, True,
+                 len(scan.rows), _fingerprint(vectors.meta_path))
     report.seconds = time.perf_counter() - started
     return report
 
 
-def staleness(store: Store, folder: Path) -> str | None:
-    """A sentence saying why the index is behind the store, or ``None`` if current."""
-    state = read_state(folder)
-    if state is None:
-        return "no search index yet"
-    if state.get("generation") != store_generation(store):
-        gap = store.count_papers() - int(state.get("papers", 0))
-        return f"papers were ingested since the index was built ({gap:+d} papers)"
-    return None
+@contextlib.contextmanager
+def progress_bar(enabled: bool = True, desc: str = "embedding", minimum: int = 64) -> Iterator[Progress]:
+    """A ``progress(done, total)`` callback drawing a bar on stderr (for runs of at
+    least ``minimum`` papers); closed when the block ends."""
+    import sys
+
+    from tqdm import tqdm
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="paper", desc=desc, file=sys.stderr,
+                       disable=not enabled or total < minimum)
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def update_index(store: Store, folder: Path, embedder_spec: str | None = None, dense: bool = True,
+                 progress: Progress | None = None, rebuild: bool = False) -> CatchUpReport:
+    """What ``paperradar index`` does (and ``search`` for small gaps): make the embedder
+    named by ``embedder_spec`` (none when ``dense`` is false) and :func:`catch_up`."""
+    embedder = make_embedder(embedder_spec) if dense else None
+    try:
+        return catch_up(store, folder, embedder, progress, spec=embedder_spec, rebuild=rebuild)
+    except EmbeddingError as exc:
+        raise EmbeddingError(f"{exc} (finished chunks are kept; re-run to resume)") from exc
