@@ -185,7 +185,7 @@ class OpenAIEmbedder:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = Http(timeout=timeout, connect_timeout=min(timeout, 10.0), retries=retries,
                          backoff_base=0.5, backoff_max=30.0, retry_connect=False, headers=headers,
-                         sleep=sleep, transport=transport)
+                         follow_redirects=False, sleep=sleep, transport=transport)
         self.space = f"openai:{model}@{base_url.rstrip('/')}"
         self.dim = dim or self.embed(["dimension probe"]).shape[1]
 

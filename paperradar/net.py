@@ -250,7 +250,8 @@ class Http:
     shortened to it. ``sleep`` may return True to say the wait was cancelled (e.g.
     :meth:`threading.Event.wait`); the last outcome is then final. ``before_attempt``
     and ``after_attempt`` run around every attempt (politeness spacing, counters).
-    ``max_bytes`` and ``deadline`` default to the settings.
+    ``wait_before_retry(attempt, retry_after)`` replaces :meth:`backoff` (the LLM
+    client keeps it overridable). ``max_bytes`` and ``deadline`` default to the settings.
     """
 
     def __init__(self, *, timeout: float = 60.0, connect_timeout: float = 10.0, retries: int = 4,
@@ -265,7 +266,8 @@ class Http:
                  rng: Callable[[float, float], float] = random.uniform,
                  transport: httpx.BaseTransport | None = None,
                  before_attempt: Callable[[], None] | None = None,
-                 after_attempt: Callable[[], None] | None = None) -> None:
+                 after_attempt: Callable[[], None] | None = None,
+                 wait_before_retry: Callable[[int, float | None], float] | None = None) -> None:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.backoff_base = backoff_base
@@ -281,6 +283,7 @@ class Http:
         self.rng = rng
         self.before_attempt = before_attempt
         self.after_attempt = after_attempt
+        self.wait_before_retry = wait_before_retry or self.backoff
         limits = limits or httpx.Limits()
         self.client = httpx.Client(
             headers={"User-Agent": user_agent(contact), **(headers or {})},
@@ -298,6 +301,13 @@ class Http:
 
     def close(self) -> None:
         self.client.close()
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before retry ``attempt`` (1-based): the server's ``Retry-After`` (already
+        capped), else :func:`backoff_delay` on this client's base and cap."""
+        if retry_after is not None:
+            return retry_after
+        return backoff_delay(attempt, self.backoff_base, self.backoff_max, self.rng)
 
     def get(self, url: str, **kw: Any) -> Reply:
         return self.request("GET", url, **kw)
@@ -339,9 +349,7 @@ class Http:
                     raise FetchError(f"{host_of(url)} asks to retry after {asked:.0f} s, longer than the "
                                      f"{self.retry_after_max:.0f} s this client waits; try again later")
                 asked = self.retry_after_max
-            wait = asked if asked is not None else backoff_delay(attempt, self.backoff_base, self.backoff_max,
-                                                                 self.rng)
-            if self.sleep(wait) is True:
+            if self.sleep(self.wait_before_retry(attempt, asked)) is True:
                 return _final(reply, problem, CANCELLED)
 
     def _once(self, method: str, url: str, params: Mapping[str, str] | None, json: Any,

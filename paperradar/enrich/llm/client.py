@@ -81,7 +81,9 @@ class ChatClient:
                           cap_retry_after=True, retry_statuses=RETRY_STATUS, retry_connect=True,
                           # a slow model may legitimately take the whole read time-out to answer
                           deadline=max(default_deadline(), timeout), headers=headers,
-                          sleep=self.cancelled.wait, transport=transport, before_attempt=self._count)
+                          follow_redirects=False, sleep=self.cancelled.wait, transport=transport,
+                          before_attempt=self._count,
+                          wait_before_retry=lambda attempt, asked: self.backoff(attempt, asked))
 
     def _count(self) -> None:
         with self._count_lock:
@@ -93,6 +95,11 @@ class ChatClient:
     @property
     def url(self) -> str:
         return f"{self.base_url}/chat/completions"
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Delay before retry ``attempt`` (1-based): the server's wish (at most
+        ``retry_after_max``), else the policy's capped exponential backoff with jitter."""
+        return self._http.backoff(attempt, retry_after)
 
     @staticmethod
     def _retryable(reply: Reply) -> bool:
