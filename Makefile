@@ -26,11 +26,11 @@ run: $(STAMP)
 	$(BIN)/paperradar run
 
 test: $(TOOLS)
-	$(BIN)/ruff check paperradar tests bench
+	$(BIN)/ruff check paperradar tests bench scripts
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check paperradar tests bench
+	$(BIN)/ruff check paperradar tests bench scripts
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py

@@ -80,6 +80,19 @@ SETTINGS: tuple[Setting, ...] = (
             "LLM response cache file; default: llm-cache.sqlite in the data folder"),
     Setting("llm.price_in", "PAPERRADAR_LLM_PRICE_IN", float, 0.0, "US$ per 1M prompt tokens"),
     Setting("llm.price_out", "PAPERRADAR_LLM_PRICE_OUT", float, 0.0, "US$ per 1M completion tokens"),
+    # input limits (docs/sources.md "Input limits and sanitising"): a record over one is rejected
+    Setting("limits.title_chars", "PAPERRADAR_MAX_TITLE_CHARS", int, 2_000, "longest accepted title"),
+    Setting("limits.abstract_chars", "PAPERRADAR_MAX_ABSTRACT_CHARS", int, 100_000,
+            "longest accepted abstract"),
+    Setting("limits.comment_chars", "PAPERRADAR_MAX_COMMENT_CHARS", int, 10_000,
+            "longest accepted comment"),
+    Setting("limits.authors", "PAPERRADAR_MAX_AUTHORS", int, 5_000, "most author names in one record"),
+    Setting("limits.authors_chars", "PAPERRADAR_MAX_AUTHORS_CHARS", int, 200_000,
+            "most characters of author names in one record"),
+    Setting("limits.field_chars", "PAPERRADAR_MAX_FIELD_CHARS", int, 10_000,
+            "longest accepted other text field (journal ref, DOI, license, categories, imported summaries)"),
+    Setting("limits.record_bytes", "PAPERRADAR_MAX_RECORD_BYTES", int, 1024 * 1024,
+            "longest accepted JSONL line in bytes; a longer one is skipped unread"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 
@@ -88,21 +101,30 @@ _file_cache: dict[tuple[str, float], dict[str, Any]] = {}
 
 
 def use_config_file(path: str | Path | None) -> None:
-    """Make ``path`` the config file later :func:`get` calls read (the CLI's ``--config``).
-    A named file must exist; ``None`` goes back to ``$PAPERRADAR_CONFIG`` or the default."""
+    """Make ``path`` the config file later :func:`get` calls read (the CLI's ``--config``),
+    and check it whole now, so a mistake is reported before any work starts. A named file
+    must exist; ``None`` goes back to ``$PAPERRADAR_CONFIG`` or the default file."""
     global _active_file
     if path is not None:
         path = Path(path).expanduser()
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist")
+    in_force = path if path is not None else config_file_from_env()
+    if in_force is not None:
+        read_file(in_force)
     _active_file = path
 
 
 def config_file(env: Mapping[str, str] | None = None) -> Path | None:
     """The config file in force, or ``None`` when there is none."""
-    env = os.environ if env is None else env
     if _active_file is not None:
         return _active_file
+    return config_file_from_env(env)
+
+
+def config_file_from_env(env: Mapping[str, str] | None = None) -> Path | None:
+    """``$PAPERRADAR_CONFIG`` (which must exist), else the default file if it exists."""
+    env = os.environ if env is None else env
     named = env.get(ENV_CONFIG)
     if named:
         path = Path(named).expanduser()
@@ -174,32 +196,28 @@ def _coerce(setting: Setting, value: Any, where: str) -> Any:
 
 def get(key: str, env: Mapping[str, str] | None = None) -> Any:
     """The value of setting ``key``: environment, else config file, else default."""
-    setting = BY_KEY[key]
-    env = os.environ if env is None else env
-    for name in (setting.env, *setting.fallback_env):
-        raw = env.get(name)
-        if raw is not None and raw.strip() != "":
-            return _coerce(setting, raw, f"${name}")
-    path = config_file(env)
-    if path is not None:
-        values = read_file(path)
-        if key in values:
-            return values[key]
-    return list(setting.default) if isinstance(setting.default, list) else setting.default
+    return _lookup(key, env)[0]
 
 
 def where(key: str, env: Mapping[str, str] | None = None) -> str:
     """Where :func:`get` takes ``key`` from: ``$NAME``, the file's path, or ``default``."""
+    return _lookup(key, env)[1]
+
+
+def _lookup(key: str, env: Mapping[str, str] | None) -> tuple[Any, str]:
     setting = BY_KEY[key]
     env = os.environ if env is None else env
     for name in (setting.env, *setting.fallback_env):
         raw = env.get(name)
         if raw is not None and raw.strip() != "":
-            return f"${name}"
+            return _coerce(setting, raw, f"${name}"), f"${name}"
     path = config_file(env)
-    if path is not None and key in read_file(path):
-        return str(path)
-    return "default"
+    if path is not None:
+        values = read_file(path)
+        if key in values:
+            return values[key], str(path)
+    default = list(setting.default) if isinstance(setting.default, list) else setting.default
+    return default, "default"
 
 
 def data_dir_for(location: str, explicit: str | Path | None = None) -> Path | None:

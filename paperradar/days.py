@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from paperradar.errors import StoreError
 from paperradar.store.base import Store
 
 
@@ -36,7 +37,7 @@ def day_infos(store: Store, dates: list[str] | None = None) -> list[DayInfo]:
         ids = frozenset(x.arxiv_id for x in listings)
         repeats = previous_date if ids and previous == ids else None
         if day in wanted:
-            per_cat = Counter()
+            per_cat: Counter[str] = Counter()
             first_cat: dict[str, str] = {}
             for x in listings:
                 first_cat.setdefault(x.arxiv_id, x.category)
@@ -68,3 +69,13 @@ def day_info(store: Store, date: str) -> DayInfo:
             break
         repeats = previous
     return DayInfo(date, len(ids), dict(Counter(first_cat.values())), repeats, already_seen)
+
+
+def latest_listed_day(store: Store) -> str:
+    """The newest date with listings: what digests, exports and summaries default to.
+    Raises :class:`~paperradar.errors.StoreError` when nothing is listed yet."""
+    dates = store.listing_dates()
+    if not dates:
+        raise StoreError(f"the store {store.location} has no listings yet; "
+                         "run `paperradar ingest` or `paperradar fetch` first")
+    return dates[-1]

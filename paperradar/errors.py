@@ -84,7 +84,7 @@ class StoreError(PaperradarError, RuntimeError):
     """The store cannot be opened, is from an unknown future schema, or refused a write."""
 
 
-class StoreNotFound(StoreError):  # noqa: N818 - reads as what happened
+class StoreNotFound(StoreError):  # reads as what happened
     """A command that only reads was pointed at a store that does not exist."""
 
 
@@ -96,7 +96,7 @@ class FetchError(NetworkError):
     """A source answered, but not with something usable (after retries)."""
 
 
-class FetchUnavailable(FetchError):  # noqa: N818 - the name says what callers care about
+class FetchUnavailable(FetchError):  # the name says what callers care about
     """The source cannot be reached at all: offline, DNS failure, connection refused or timed out."""
 
 
@@ -109,11 +109,11 @@ class HarvestError(FetchError):
     the cursor stays where it was, so a rerun resumes."""
 
 
-class ResponseTooLarge(NetworkError):  # noqa: N818
+class ResponseTooLarge(NetworkError):
     """A response body went past the configured size cap."""
 
 
-class DeadlineExceeded(NetworkError):  # noqa: N818
+class DeadlineExceeded(NetworkError):
     """A request went past its overall deadline (a server trickling bytes, say)."""
 
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from paperradar.errors import StoreError
+from paperradar.files import atomic_open
 from paperradar.models import Summary
 from paperradar.store.base import Store
 
@@ -91,3 +94,15 @@ def dae_lines(store: Store, date: str, language: str = "English", source: str | 
 def default_file_name(date: str, language: str) -> str:
     """The crawler's file name, which also tells ``paperradar ingest`` the date and language."""
     return f"{date}_AI_enhanced_{language.strip().replace(' ', '_')}.jsonl"
+
+
+def write_dae_jsonl(store: Store, date: str, path: str | Path, language: str = "English",
+                    source: str | None = None) -> ExportReport:
+    """Write the day's dae-jsonl file atomically (a rerun or a crash never leaves half a file).
+    Raises :class:`~paperradar.errors.StoreError` when the day has no listings."""
+    if date not in store.listing_dates():
+        raise StoreError(f"no listings stored for {date}; see `paperradar stats` for stored days")
+    report = ExportReport()
+    with atomic_open(path, "w") as handle:
+        handle.writelines(dae_lines(store, date, language, source, report))
+    return report

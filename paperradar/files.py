@@ -39,7 +39,9 @@ def _atomic(path: Path, mode: str, encoding: str) -> Iterator[IO]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": encoding, "newline": ""})) as handle:
+        handle: IO = (os.fdopen(fd, "wb") if mode == "wb"
+                      else os.fdopen(fd, "w", encoding=encoding, newline=""))
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -10,16 +10,15 @@ is always safe because applying the same records twice changes nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from paperradar.clock import now_iso
 from paperradar.models import CodeLink, IngestReport, Listing, Paper, Record, Rejection, Summary
-from paperradar.store.base import Store
+from paperradar.store.base import GENERATION_KEY, Store
 
 BATCH = 2000
 PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
-
-
 
 
 def merge(stored: Paper, incoming: Paper, older_observation: bool = False) -> Paper | None:
@@ -79,7 +78,7 @@ def ingest_records(
             if on_progress:
                 on_progress(len(batch))
         if report.new or report.updated:  # tells the search index it is behind
-            store.set_meta("papers.generation", str(int(store.get_meta("papers.generation") or 0) + 1))
+            store.set_meta(GENERATION_KEY, str(int(store.get_meta(GENERATION_KEY) or 0) + 1))
     return report
 
 
@@ -147,3 +146,22 @@ def _apply(store: Store, batch: list[Record], report: IngestReport, now: str) ->
         report.summaries_added += store.upsert_summaries(missing, replace=False)
     if codes:
         store.upsert_code_links(list(codes.values()))
+
+
+def ingest_paths(
+    store: Store,
+    paths: Sequence[str | Path],
+    on_file: Callable[[Path, int, int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders (walked recursively, format autodetected), one transaction
+    per file, and return the summed report; ``on_file(path, done, total)`` is called before
+    each file, for progress bars. What ``paperradar ingest`` and the daily job run."""
+    from paperradar.sources import expand, parse_path
+
+    total = IngestReport()
+    files = expand([Path(p) for p in paths])
+    for number, path in enumerate(files):
+        if on_file is not None:
+            on_file(path, number, len(files))
+        total.merge(ingest_records(store, parse_path(path), str(path)))
+    return total

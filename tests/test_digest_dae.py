@@ -19,6 +19,8 @@ from paperradar.ingest import ingest_records
 from paperradar.sources import parse_path
 from paperradar.store import open_store
 
+pytestmark = pytest.mark.needs_shared
+
 DAYS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv_daily_ai_enhanced" / "days"
 DATES = sorted(p.name[:10] for p in DAYS.glob("????-??-??.md.gz"))
 TOC_ENTRY = re.compile(rb"^- \[([^\]]+)\]\(#", re.M)

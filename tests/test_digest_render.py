@@ -239,6 +239,7 @@ def test_missing_date_names_nearest_dates(db: str) -> None:
 
 
 def test_empty_store_and_latest_default(tmp_path: Path, db: str) -> None:
+    open_store(str(tmp_path / "empty.db")).close()  # an empty store (a missing one is "no store at")
     empty = CliRunner().invoke(cli, ["--db", str(tmp_path / "empty.db"), "digest", "daily"])
     assert empty.exit_code == 1 and "no listings" in empty.output
     assert _digest(db, "--format", "md").startswith("# arXiv digest: 2026-06-05\n")

@@ -69,5 +69,6 @@ def test_export_leaves_out_papers_without_summary(tmp_path: Path, days_dir: Path
 
 
 def test_export_unknown_day(tmp_path: Path) -> None:
+    open_store(str(tmp_path / "e.db")).close()  # an empty store (a missing one is "no store at")
     res = CliRunner().invoke(cli, ["--db", str(tmp_path / "e.db"), "export", "--date", "2020-01-01"])
     assert res.exit_code == 1 and "no listings stored for 2020-01-01" in res.output

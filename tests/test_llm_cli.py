@@ -8,6 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -27,6 +28,7 @@ def rows(db: Path) -> list[tuple]:
                            "method, result, conclusion FROM summaries ORDER BY arxiv_id, source").fetchall()
 
 
+@pytest.mark.needs_shared
 def test_fallback_is_stored_as_extractive_then_llm_retried(tmp_path, monkeypatch) -> None:
     assert DAY.exists(), f"shared data missing: {DAY}"
     with gzip.open(DAY, "rt", encoding="utf-8") as fh:

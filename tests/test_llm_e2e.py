@@ -125,6 +125,7 @@ def test_real_server_steps_down_to_its_json_format(llama_server, tmp_path) -> No
     assert stats.completion_tokens == 8
 
 
+@pytest.mark.needs_shared
 def test_summarize_three_real_abstracts_with_smollm2(llama_server, tmp_path) -> None:
     base, log = llama_server
     db = tmp_path / "store.db"

@@ -82,6 +82,7 @@ def test_language_check() -> None:
     assert language_problem(english, "Klingon") is None  # no rule: accepted
 
 
+@pytest.mark.needs_shared
 def test_language_check_on_real_chinese_summaries() -> None:
     """Real Chinese LLM summaries from daily-arXiv-ai-enhanced must pass the Chinese check."""
     import gzip

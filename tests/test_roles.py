@@ -46,6 +46,7 @@ def test_features() -> None:
     assert pos.shape == (4, 4) and pos[0, 1] == 1 and pos[3, 2] == 1
 
 
+@pytest.mark.needs_shared
 def test_accuracy_on_test_slice() -> None:
     abstracts = load_split(CSABSTRUCT, "test")[:80]
     result = evaluate(default_classifier(), abstracts)
@@ -119,6 +120,7 @@ def test_inference_does_not_need_torch() -> None:
     assert "method" in out.stdout or "objective" in out.stdout
 
 
+@pytest.mark.needs_shared
 def test_eval_roles_json() -> None:
     res = CliRunner().invoke(eval_roles, ["--csabstruct", str(CSABSTRUCT), "--json"])
     assert res.exit_code == 0, res.output
@@ -137,6 +139,7 @@ def test_bad_csabstruct_file_names_file_and_line(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "test.jsonl:2" in res.output and "Traceback" not in res.output
 
 
+@pytest.mark.needs_shared
 def test_train_roles_cli_small(tmp_path: Path) -> None:
     """`paperradar train roles` end to end on a small slice (torch is a training-only dependency)."""
     from paperradar.cli.cmd_train import command as train_group

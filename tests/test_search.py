@@ -209,6 +209,7 @@ def test_incremental_counts_equal_a_fresh_build(tmp_path: Path, days_dir: Path) 
 
 
 def test_empty_store_and_memory_store_answer_plainly(tmp_path: Path) -> None:
+    open_store(str(tmp_path / "empty.db")).close()  # an empty store (a missing one is "no store at")
     code, out = run(tmp_path / "empty.db", "search", "anything", "--mode", "bm25")
     assert code == 0 and "no results" in out
     code, out = run(Path(":memory:"), "search", "anything")

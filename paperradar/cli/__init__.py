@@ -15,10 +15,23 @@ import click
 
 from paperradar import __version__, config
 from paperradar.cli.common import Context
-from paperradar.errors import ConfigError
+from paperradar.errors import ConfigError, PaperradarError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class PaperradarGroup(click.Group):
+    """The top-level group: any :class:`~paperradar.errors.PaperradarError` a command lets
+    through becomes ``Error: <message>`` and exit status 1, never a traceback, so commands
+    stay thin (parse options, make one library call, print)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PaperradarError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=PaperradarGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config_file", metavar="FILE", envvar=config.ENV_CONFIG,
               help="Settings file (TOML). Default: $PAPERRADAR_CONFIG, else "
                    "~/.config/paperradar/paperradar.toml when it exists. Flags win over the "

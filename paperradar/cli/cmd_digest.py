@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 
-from paperradar.cli.common import Context, echo_json, pass_ctx, valid_date
-from paperradar.digest import FORMATS, DigestError, render_day, write_site
-from paperradar.digest.daily import parse_category_list
+from paperradar.cli.common import Context, echo_json, latest_day, pass_ctx, valid_date
+
+# kept here (not imported from paperradar.digest) so `--help` does not load the renderers
+FORMATS = ("dae-md", "md", "html", "json")
 
 
-def _latest_date(ctx: Context) -> str:
-    dates = ctx.store().listing_dates()
-    if not dates:
-        raise click.ClickException(f"the store {ctx.store().location} has no listings; ingest some first")
-    return dates[-1]
+def parse_category_list(value: str | None) -> list[str] | None:
+    """'cs.CL, cs.LG' -> ['cs.CL', 'cs.LG']; None or empty -> None."""
+    from paperradar.digest.daily import parse_category_list as parse
+
+    return parse(value)
 
 
 def _write_output(text: str, output: Path | None) -> None:
@@ -26,9 +27,10 @@ def _write_output(text: str, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    from paperradar.files import atomic_write
+
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(data)
+        atomic_write(output, data)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
 
@@ -68,13 +70,12 @@ def daily(ctx: Context, date: str | None, fmt: str, category_order: str | None, 
 
     A date without listings is an error that names the nearest dates with some.
     """
-    date = date or _latest_date(ctx)
-    try:
-        text = render_day(ctx.store(), date, fmt, language=language,
+    from paperradar.digest import render_day
+
+    date = date or latest_day(ctx, read_only=True)
+    text = render_day(ctx.store(read_only=True), date, fmt, language=language,
                           category_order=parse_category_list(category_order),
                           categories=parse_category_list(categories))
-    except DigestError as exc:
-        raise click.ClickException(str(exc)) from exc
     _write_output(text, output)
     if output is not None:
         ctx.info(f"wrote {output}")
@@ -92,13 +93,13 @@ def daily(ctx: Context, date: str | None, fmt: str, category_order: str | None, 
 def site(ctx: Context, date: str | None, out_dir: Path, category_order: str | None, categories: str | None,
          language: str | None, as_json: bool) -> None:
     """Write a day's Markdown, HTML and JSON digests plus an index page linking all days in OUT."""
-    date = date or _latest_date(ctx)
+    from paperradar.digest import write_site
+
+    date = date or latest_day(ctx, read_only=True)
     try:
-        paths = write_site(ctx.store(), date, out_dir, language=language,
+        paths = write_site(ctx.store(read_only=True), date, out_dir, language=language,
                            category_order=parse_category_list(category_order),
                            categories=parse_category_list(categories))
-    except DigestError as exc:
-        raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot write to {out_dir}: {exc.strerror or exc}") from exc
     if as_json:

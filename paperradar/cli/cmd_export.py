@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from paperradar.cli.common import Context, pass_ctx, valid_date
-from paperradar.export import FORMATS, ExportReport, dae_lines, default_file_name
+
+FORMATS = ("dae-jsonl",)  # paperradar.export.FORMATS; a test checks they agree
 
 
 @click.command("export")
@@ -30,25 +31,22 @@ def command(ctx: Context, date: str, fmt: str, language: str, source: str | None
     Papers of that day without a summary in LANGUAGE are left out and counted
     on stderr (run `paperradar summarize --date D` first).
     """
-    store = ctx.store()
-    if date not in store.listing_dates():
-        raise click.ClickException(f"no listings stored for {date}; see `paperradar stats` for stored days")
-    report = ExportReport()
+    from paperradar.errors import StoreError
+    from paperradar.export import ExportReport, dae_lines, default_file_name, write_dae_jsonl
+
+    store = ctx.store(read_only=True)
     target = output or default_file_name(date, language)
-    lines = dae_lines(store, date, language, source, report)
     if target == "-":
-        for line in lines:
+        if date not in store.listing_dates():
+            raise StoreError(f"no listings stored for {date}; see `paperradar stats` for stored days")
+        report = ExportReport()
+        for line in dae_lines(store, date, language, source, report):
             sys.stdout.write(line)
     else:
-        path = Path(target)
-        tmp = path.with_name(path.name + ".part")
         try:
-            with tmp.open("w", encoding="utf-8") as handle:
-                handle.writelines(lines)
-            tmp.replace(path)
+            report = write_dae_jsonl(store, date, Path(target), language, source)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise click.ClickException(f"cannot write {path}: {exc}") from exc
+            raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from exc
     if report.without_summary:
         ctx.info(f"{len(report.without_summary)} paper(s) of {date} have no {language} summary and were "
                  f"left out (run `paperradar summarize --date {date}`)")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from paperradar.cli.cmd_ingest import finish
-from paperradar.cli.common import Context, pass_ctx, valid_date
-from paperradar.models import IngestReport
-from paperradar.sources.http import DEFAULT_DELAY
+from paperradar.cli.common import EXIT_UNREACHABLE, Context, finish_ingest, pass_ctx, valid_date
 
-EXIT_UNREACHABLE = 2
+if TYPE_CHECKING:
+    from paperradar.models import IngestReport
+
+DEFAULT_DELAY = 3.0  # arXiv: "no more than one request every three seconds" (sources.http says so too)
 
 
 def _delay_option(f: Callable) -> Callable:
@@ -40,7 +41,7 @@ def _run(ctx: Context, as_json: bool, delay: float, job: Callable) -> None:
         sys.exit(EXIT_UNREACHABLE)
     except NetworkError as exc:
         raise click.ClickException(str(exc)) from None
-    finish(report, as_json)
+    finish_ingest(report, as_json)
 
 
 @click.group("fetch")

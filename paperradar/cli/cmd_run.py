@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from paperradar import config
-from paperradar.cli.cmd_ingest import ingest_paths, print_report
-from paperradar.cli.common import Context, echo_json, pass_ctx
-from paperradar.days import day_info
-from paperradar.models import IngestReport
-from paperradar.sample import sample_files
+from paperradar.cli.common import (
+    EXIT_REJECTED,
+    Context,
+    echo_json,
+    ingest_with_progress,
+    pass_ctx,
+    print_ingest_report,
+    print_rejections,
+)
+
+if TYPE_CHECKING:
+    from paperradar.models import IngestReport
 
 ENV_CATEGORIES = config.BY_KEY["categories"].env
 
@@ -43,7 +51,9 @@ def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str
                  "using the bundled sample of three real days")
     else:
         ctx.info("--offline given; using the bundled sample")
-    return "bundled sample", ingest_paths(ctx, sample_files())
+    from paperradar.sample import sample_files
+
+    return "bundled sample", ingest_with_progress(ctx, sample_files())
 
 
 @click.command("run")
@@ -56,14 +66,12 @@ def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str
 @pass_ctx
 def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path, as_json: bool) -> None:
     """Fetch or load today's papers and render the newest day's digest (Markdown + HTML + JSON)."""
+    from paperradar.days import day_info, latest_listed_day
     from paperradar.digest import write_site
 
     store = ctx.store()
     origin, report = _get_papers(ctx, _categories(categories), offline)
-    dates = store.listing_dates()
-    if not dates:
-        raise click.ClickException("nothing was ingested, so there is no digest to render")
-    newest = dates[-1]
+    newest = latest_listed_day(store)
     written = write_site(store, newest, site_dir)
     info = day_info(store, newest)
     if as_json:
@@ -73,13 +81,12 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
     else:
         click.echo(f"source: {origin}")
         click.echo(f"store:  {store.location}")
-        print_report(report)
+        print_ingest_report(report)
         cats = ", ".join(f"{c} {n}" for c, n in sorted(info.per_category.items(), key=lambda kv: -kv[1]))
         note = f" (repeats {info.repeats})" if info.repeats else ""
         click.echo(f"digest for {newest}{note}: {info.papers} papers: {cats}")
         for path in written:
             click.echo(f"  wrote {path}")
     if report.rejected:
-        for rejection in report.rejections:
-            click.echo(f"rejected: {rejection}", err=True)
-        sys.exit(1)
+        print_rejections(report)
+        sys.exit(EXIT_REJECTED)

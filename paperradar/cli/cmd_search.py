@@ -42,7 +42,7 @@ def command(ctx: Context, query: str, k: int, since: str | None, until: str | No
     (see docs/search.md). Operators such as AND/OR, quotes or * are read as
     plain words.
     """
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     try:
         folder = ctx.index_folder()
     except SearchIndexError as exc:

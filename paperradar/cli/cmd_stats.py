@@ -13,7 +13,7 @@ from paperradar.days import day_infos
 @pass_ctx
 def command(ctx: Context, as_json: bool) -> None:
     """Paper counts by announcement date and category; repeated days flagged."""
-    store = ctx.store()
+    store = ctx.store(read_only=True)
     infos = day_infos(store)
     if as_json:
         echo_json({

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from paperradar.cli.common import Context, echo_json, pass_ctx, valid_date
-from paperradar.enrich.base import Summarizer
-from paperradar.enrich.extractive import ExtractiveSummarizer
-from paperradar.enrich.job import JobReport, run_summarize, select_papers
+from paperradar.cli.common import Context, echo_json, latest_day, pass_ctx, valid_date
+
+if TYPE_CHECKING:
+    from paperradar.enrich.base import Summarizer
+    from paperradar.enrich.job import JobReport
 
 
 def build_backend(ctx: Context, backend: str, language: str, concurrency: int, llm: dict) -> Summarizer:
-    """The chosen backend; the LLM one falls back to extractive summaries on hard failures."""
-    if backend == "extractive":
-        if language.strip().casefold() != "english":
-            ctx.info(f"note: extractive summaries are copied from the abstract, so they are in the "
-                     f"abstract's language (English), not {language}; use --backend llm for {language}")
-        return ExtractiveSummarizer()
-    try:
-        from paperradar.enrich.llm import LLMConfigError, build_summarizer
-    except ImportError as exc:  # pragma: no cover - only when the LLM backend is not installed
-        raise click.ClickException(f"the LLM backend is not available: {exc}") from exc
-    try:
-        options = {k: v for k, v in llm.items() if v is not None}
-        return build_summarizer(language=language, concurrency=concurrency,
-                                fallback=ExtractiveSummarizer(), cache_path=ctx.llm_cache_path(), **options)
-    except LLMConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    """The chosen backend (see :func:`paperradar.enrich.make_summarizer`), with a note when
+    extractive summaries cannot be in the asked language."""
+    from paperradar.enrich import make_summarizer
+
+    if backend == "extractive" and language.strip().casefold() != "english":
+        ctx.info(f"note: extractive summaries are copied from the abstract, so they are in the "
+                 f"abstract's language (English), not {language}; use --backend llm for {language}")
+    return make_summarizer(backend, language, concurrency, cache_path=ctx.llm_cache_path(), **llm)
 
 
 def print_report(report: JobReport, backend: Summarizer) -> None:
@@ -86,12 +81,11 @@ def command(ctx: Context, date: str | None, since: str | None, everything: bool,
     """
     if sum(x is not None and x is not False for x in (date, since, everything or None)) > 1:
         raise click.UsageError("give at most one of --date, --since and --all")
+    from paperradar.enrich.job import run_summarize, select_papers
+
     store = ctx.store()
     if date is None and since is None and not everything:
-        dates = store.listing_dates()
-        if not dates:
-            raise click.ClickException("the store has no listings; run `paperradar ingest` or `fetch` first")
-        date = dates[-1]
+        date = latest_day(ctx)
         ctx.info(f"summarising papers listed on {date} (the latest day; use --date, --since or --all)")
     llm = {"base_url": base_url, "model": model, "api_key_env": api_key_env, "timeout": timeout,
            "max_tokens": max_tokens, "price_in": price_in, "price_out": price_out, "prompt": prompt,

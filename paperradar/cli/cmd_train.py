@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from paperradar.cli.common import echo_json
+from paperradar.cli.common import Context, echo_json, pass_ctx
 
 
 @click.group("train")
@@ -19,7 +20,8 @@ def command() -> None:
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder with CSAbstruct train.jsonl and dev.jsonl (test is not read).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the weights (default: replace the shipped roles.npz).")
+              help="Where to write the weights (default: models/roles.npz in the data folder; the "
+                   "installed package is never overwritten). Use them with --weights.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs per network.")
 @click.option("--members", type=click.IntRange(min=1), default=None, help="Networks in the ensemble.")
 @click.option("--seed", type=int, default=None, help="Seed of the first network.")
@@ -29,7 +31,9 @@ def command() -> None:
 @click.option("--word-drop", type=click.FloatRange(0.0, 0.9), default=None,
               help="Share of n-gram entries zeroed per training batch (default 0.3).")
 @click.option("--json", "as_json", is_flag=True, help="Print dev scores as JSON.")
-def roles(directory: Path, output: Path | None, epochs: int | None, members: int | None, seed: int | None,
+@pass_ctx
+def roles(ctx: Context, directory: Path, output: Path | None, epochs: int | None, members: int | None,
+          seed: int | None,
           minilm_tokens: int | None, word_drop: float | None, as_json: bool) -> None:
     """Train the sentence-role classifier on CSAbstruct train, choosing epochs on dev.
 
@@ -46,18 +50,19 @@ def roles(directory: Path, output: Path | None, epochs: int | None, members: int
     if minilm_tokens is not None and 0 < minilm_tokens < 8:
         raise click.BadParameter("MiniLM needs at least 8 tokens (or 0 for none)",
                                  param_hint="--minilm-tokens")
-    given = {"epochs": epochs, "members": members, "seed": seed, "minilm_tokens": minilm_tokens,
-             "word_drop": word_drop}
+    given: dict[str, Any] = {"epochs": epochs, "members": members, "seed": seed,
+                             "minilm_tokens": minilm_tokens, "word_drop": word_drop}
     overrides = {k: v for k, v in given.items() if v is not None}
     cfg = TrainConfig(**overrides)
     try:
         data, info = train(directory, cfg, log=lambda m: click.echo(m, err=True))
     except DatasetError as exc:
         raise click.ClickException(str(exc)) from exc
+    from paperradar.files import atomic_write
+
     if output is None:
-        output = Path(__file__).resolve().parents[1] / "enrich" / "roles" / "weights" / "roles.npz"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(data)
+        output = ctx.data_dir / "models" / "roles.npz"
+    atomic_write(output, data)
     if as_json:
         echo_json(info | {"output": str(output), "bytes": len(data)})
     else:

@@ -6,13 +6,19 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from paperradar import config
 from paperradar.errors import PaperradarError
 from paperradar.store import Store, StoreError, default_location, open_store
+
+if TYPE_CHECKING:
+    from paperradar.models import IngestReport
+
+EXIT_REJECTED = 1  # some records were rejected (the rest were stored)
+EXIT_UNREACHABLE = 2  # the network or the source could not be reached
 
 
 @dataclass
@@ -52,11 +58,18 @@ class Context:
             return None
         return self.data_dir / "llm-cache.sqlite"
 
-    def store(self) -> Store:
-        """Open the store once per invocation; a clear error instead of a traceback."""
+    def store(self, read_only: bool = False) -> Store:
+        """Open the store once per invocation; a clear error instead of a traceback.
+
+        Commands that only read pass ``read_only=True``: a missing store is then
+        reported (:class:`~paperradar.errors.StoreNotFound`) instead of created, and
+        a store on a read-only file or folder can still be read. The first call
+        decides; later calls in the same invocation share that store (``search``
+        catching up its index reuses its read-only store: the index only reads it).
+        """
         if self._store is None:
             try:
-                self._store = open_store(self.location)
+                self._store = open_store(self.location, read_only=read_only)
             except StoreError as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._store
@@ -71,7 +84,7 @@ class Context:
             click.echo(message, err=True)
 
 
-pass_ctx = click.make_pass_decorator(Context)
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
 
 def echo_json(data: Any) -> None:
@@ -89,3 +102,60 @@ def valid_date(ctx: click.Context | None, param: click.Parameter | None, value: 
         return date.fromisoformat(value).isoformat()
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from exc
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    """The one-line ingest summary on stdout."""
+    click.echo(
+        f"files {len(report.files)}  read {report.read}  new {report.new}  updated {report.updated}  "
+        f"unchanged {report.unchanged}  duplicate {report.duplicate}  rejected {report.rejected}  "
+        f"(listings added {report.listings_added}, summaries added {report.summaries_added})"
+    )
+
+
+def print_rejections(report: IngestReport) -> None:
+    for rejection in report.rejections:
+        click.echo(f"rejected: {rejection}", err=True)
+
+
+def finish_ingest(report: IngestReport, as_json: bool) -> None:
+    """Rejections on stderr, the counts on stdout; exit EXIT_REJECTED if anything was rejected,
+    so that cron jobs and CI notice bad input even though the good records were stored."""
+    print_rejections(report)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        print_ingest_report(report)
+    if report.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+def latest_day(ctx: Context, read_only: bool = False) -> str:
+    """The default date of digest, export and summarize: the newest listed day
+    (``read_only`` as for :meth:`Context.store`)."""
+    from paperradar.days import latest_listed_day
+
+    return latest_listed_day(ctx.store(read_only=read_only))
+
+
+def ingest_with_progress(ctx: Context, paths: list[Path]) -> IngestReport:
+    """:func:`paperradar.ingest.ingest_paths` with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    from paperradar.ingest import ingest_paths
+
+    bar = None
+
+    def on_file(path: Path, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="file", disable=ctx.quiet or total < 2, file=sys.stderr)
+        bar.n = done
+        bar.set_postfix_str(path.name)
+
+    try:
+        return ingest_paths(ctx.store(), paths, on_file=on_file)
+    finally:
+        if bar is not None:
+            bar.n = bar.total
+            bar.close()

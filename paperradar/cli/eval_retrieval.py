@@ -6,12 +6,9 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
-from paperradar.embed import EmbeddingError, make_embedder
-from paperradar.evaluate.retrieval import DatasetError, build_ranker, default_cache, evaluate_beir, load_beir
-from paperradar.index.hybrid import MODES
+from paperradar.index import MODES
 
 
 @click.command("retrieval")
@@ -19,7 +16,8 @@ from paperradar.index.hybrid import MODES
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="BEIR-layout folder: corpus.jsonl[.gz], queries.jsonl, qrels/SPLIT.tsv.")
 @click.option("--split", default="test", show_default=True, help="Which qrels/SPLIT.tsv to judge with.")
-@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="bm25: keywords only; dense: embeddings only; hybrid: both, fused.")
 @click.option("--embedder", "embedder_spec", metavar="SPEC", envvar="PAPERRADAR_EMBEDDER",
               help="Embedding backend (see `paperradar index --help`).")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -29,11 +27,13 @@ from paperradar.index.hybrid import MODES
 def command(ctx: Context, folder: Path, split: str, mode: str, embedder_spec: str | None, cache: Path | None,
             as_json: bool) -> None:
     """Retrieval quality and query latency on a BEIR benchmark folder (e.g. SciFact)."""
-    try:
-        data = load_beir(folder, split)
-        embedder = make_embedder(embedder_spec) if mode != "bm25" else None
-    except (DatasetError, EmbeddingError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    from tqdm import tqdm
+
+    from paperradar.embed import make_embedder
+    from paperradar.evaluate.retrieval import build_ranker, default_cache, evaluate_beir, load_beir
+
+    data = load_beir(folder, split)
+    embedder = make_embedder(embedder_spec) if mode != "bm25" else None
     bar = tqdm(unit="doc", desc="embedding corpus", file=sys.stderr, disable=ctx.quiet)
 
     def progress(done: int, total: int) -> None:
@@ -42,8 +42,6 @@ def command(ctx: Context, folder: Path, split: str, mode: str, embedder_spec: st
 
     try:
         ranker = build_ranker(data, embedder, cache or default_cache(), progress=progress)
-    except EmbeddingError as exc:
-        raise click.ClickException(str(exc)) from exc
     finally:
         bar.close()
     result = evaluate_beir(data, ranker, mode)

@@ -13,7 +13,8 @@ from paperradar.cli.common import echo_json
 @click.option("--csabstruct", "directory", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder with CSAbstruct {train,dev,test}.jsonl.")
-@click.option("--split", type=click.Choice(["test", "dev", "train"]), default="test", show_default=True)
+@click.option("--split", type=click.Choice(["test", "dev", "train"]), default="test", show_default=True,
+              help="Which CSAbstruct split to score (judge on test, tune on dev).")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Weights file to score (default: the shipped one).")
 @click.option("--json", "as_json", is_flag=True,

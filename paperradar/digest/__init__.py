@@ -15,6 +15,7 @@ from paperradar.digest.daily import DigestDay, DigestError, build_day
 from paperradar.digest.html import IndexEntry, render_html, render_index
 from paperradar.digest.json_out import render_json
 from paperradar.digest.markdown import render_markdown
+from paperradar.files import atomic_write
 from paperradar.store.base import Store
 
 RENDERERS: dict[str, Callable[[DigestDay], str]] = {
@@ -50,10 +51,7 @@ def render_day(
 
 def _write(path: Path, text: str) -> Path:
     """Write via a temporary file and rename, so a reader never sees half a page."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    tmp.replace(path)
-    return path
+    return atomic_write(path, text.encode("utf-8"))
 
 
 def write_site(

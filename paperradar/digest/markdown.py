@@ -60,13 +60,13 @@ def escape(text: str | None) -> str:
     out.append(_escape_plain(text[last:]))
     joined = "".join(out)
     # a paragraph must not start a heading, quote, list, table or setext underline
-    m = _BLOCK_START.match(joined)
-    if m and not joined.startswith("`"):
-        if m.group(2).isdigit():
-            end = m.end(2)
+    block = _BLOCK_START.match(joined)
+    if block and not joined.startswith("`"):
+        if block.group(2).isdigit():
+            end = block.end(2)
             joined = joined[:end] + "\\" + joined[end:]
         else:
-            joined = joined[:m.start(2)] + "\\" + joined[m.start(2):]
+            joined = joined[:block.start(2)] + "\\" + joined[block.start(2):]
     return joined
 
 

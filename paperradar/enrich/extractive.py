@@ -18,7 +18,7 @@ from paperradar.enrich.base import RunStats
 from paperradar.enrich.roles import default_classifier
 from paperradar.enrich.roles.inference import RoleClassifier
 from paperradar.enrich.sentences import split_sentences
-from paperradar.models import Paper, Summary
+from paperradar.models import Paper, Summary, SummarySource
 
 MODEL = "paperradar-roles-1"
 PROMPT_VERSION = "extractive-1"
@@ -143,9 +143,8 @@ def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, st
     contribution = [s for s in sents if _CONTRIBUTION.search(s.text)]
 
     motivation = sorted(background + objective, key=lambda s: s.index)
-    method_c = [s for s in objective + contribution if s.role != "result"][:1] + method
-    method_c = list(dict.fromkeys(s.index for s in method_c))
-    method_s = [sents[i] for i in method_c]
+    method_first = [s for s in objective + contribution if s.role != "result"][:1] + method
+    method_s = [sents[i] for i in dict.fromkeys(s.index for s in method_first)]
     method_s += [s for s in objective + contribution if s not in method_s and s.role != "result"]
     result_s = sorted(result, key=lambda s: (-_density(s), s.index))
     result_s += [s for s in reversed(sents)
@@ -209,7 +208,7 @@ def _decapitalise(claim: str, sents: Sequence[Sentence]) -> str:
 class ExtractiveSummarizer:
     """Summarizer backend that copies role-selected sentences from the abstract."""
 
-    source = "extractive"
+    source: SummarySource = "extractive"
     model = MODEL
     prompt_version = PROMPT_VERSION
 

@@ -126,10 +126,14 @@ def build_ranker(data: BeirData, embedder: Embedder | None, cache: Path, params:
     if embedder is not None:
         dense = FlatIndex(embed_corpus(data, embedder, cache, progress))
 
-    def embed_query(text: str) -> np.ndarray:
-        return embedder.embed([text])[0]
+    if embedder is None:
+        return Ranker(bm25, dense, None, params)
+    model = embedder
 
-    return Ranker(bm25, dense, embed_query if embedder is not None else None, params)
+    def embed_query(text: str) -> np.ndarray:
+        return model.embed([text])[0]
+
+    return Ranker(bm25, dense, embed_query, params)
 
 
 def run_queries(ranker: Ranker, data: BeirData, mode: str, k: int = 100) -> tuple[dict, list[float]]:
@@ -144,11 +148,11 @@ def run_queries(ranker: Ranker, data: BeirData, mode: str, k: int = 100) -> tupl
     return run, latencies
 
 
-def evaluate_beir(data: BeirData, ranker: Ranker, mode: str) -> dict[str, float]:
+def evaluate_beir(data: BeirData, ranker: Ranker, mode: str) -> dict[str, float | int | str]:
     """nDCG@10, Recall@100, MRR@10 and latency p50/p95 (ms) as one flat dict."""
     ranker.search("warm up", k=10, mode=mode)
     run, latencies = run_queries(ranker, data, mode)
-    result = evaluate(run, data.qrels)
+    result: dict[str, float | int | str] = dict(evaluate(run, data.qrels))
     result["latency_ms_p50"] = float(np.percentile(latencies, 50)) if latencies else 0.0
     result["latency_ms_p95"] = float(np.percentile(latencies, 95)) if latencies else 0.0
     result["queries"] = len(latencies)

@@ -26,11 +26,10 @@ from functools import lru_cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from paperradar.index import MODES
 from paperradar.index.bm25 import BM25
 from paperradar.index.dense import FlatIndex, IVFIndex, top_k
 from paperradar.index.text import query_terms, query_text
-
-MODES = ("bm25", "dense", "hybrid")
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,8 @@ from paperradar.errors import SearchIndexError
 from paperradar.index.bm25 import BM25, Vocabulary, count_matrix, resize
 from paperradar.index.dense import VectorStore
 from paperradar.models import Paper
-from paperradar.store.base import Store
+from paperradar.store.base import GENERATION_KEY, Store
 
-GENERATION_KEY = "papers.generation"
 EMBED_CHUNK = 256
 STATE_VERSION = 1
 

@@ -13,31 +13,68 @@ import gzip
 import re
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from paperradar.models import SUMMARY_FIELDS, CodeLink, Listing, Origin, Paper, Record, Rejection, Summary
-from paperradar.sources.validate import ARXIV_ID, FieldError, opt_int, opt_str, req_str, req_str_list
+from paperradar.sources.validate import (
+    FieldError,
+    Limits,
+    env_name,
+    finish,
+    is_arxiv_id,
+    opt_int,
+    opt_str,
+    req_str,
+    req_str_list,
+)
 
 FILE_NAME = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})(?:_AI_enhanced_(?P<language>[A-Za-z][A-Za-z _-]*))?\.jsonl(?:\.gz)?$"
 )
 IMPORTED_MODEL = "daily-arXiv-ai-enhanced"
+SKIP_CHUNK = 64 * 1024
+# Paper field -> JSON key, for rejections
+NAMES = {"abstract": "summary", **{name: f"AI.{name}" for name in SUMMARY_FIELDS}}
+
+
+@dataclass(frozen=True, slots=True)
+class LineTooLong:
+    """Stands in for a line longer than the byte cap, which was skipped unread."""
+
+    size: int
 
 
 def match_name(path: Path) -> re.Match | None:
     return FILE_NAME.match(path.name)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes | Exception]]:
-    """Yield (line number, raw bytes); a trailing exception marks a truncated/corrupt file."""
+def _lines(path: Path, max_bytes: int) -> Iterator[tuple[int, bytes | LineTooLong | Exception]]:
+    """Yield (line number, raw bytes); a trailing exception marks a truncated/corrupt file.
+
+    Lines are read with a bounded ``readline``: a line longer than ``max_bytes``
+    is skipped in small chunks and stands as :class:`LineTooLong`, so a
+    decompression bomb of one 400 MB line never sits in memory.
+    """
     opener = gzip.open if path.name.endswith(".gz") else open
     number = 0
     try:
         with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):  # noqa: B007 - number used after loop
-                yield number, raw
+            while raw := handle.readline(max_bytes + 1):
+                number += 1
+                if len(raw) <= max_bytes or raw.endswith(b"\n"):
+                    yield number, raw
+                    continue
+                size = len(raw)
+                del raw
+                while chunk := handle.readline(SKIP_CHUNK):
+                    size += len(chunk)
+                    if chunk.endswith(b"\n"):
+                        break
+                yield number, LineTooLong(size)
     except (EOFError, OSError, zlib.error) as exc:
         yield number + 1, exc
 
@@ -50,9 +87,14 @@ def parse_file(path: Path) -> Iterator[Record | Rejection]:
                         "YYYY-MM-DD_AI_enhanced_<Language>.jsonl[.gz]; cannot tell the listing date")
         return
     date, language = m.group("date"), m.group("language")
+    limits = Limits.from_config()
     positions: dict[str, int] = {}
-    for number, raw in _lines(path):
+    for number, raw in _lines(path, limits.record_bytes):
         origin = Origin(str(path), line=number)
+        if isinstance(raw, LineTooLong):
+            yield Rejection(origin, f"line is {raw.size:,} bytes, longer than {limits.record_bytes:,} "
+                            f"(limit set by ${env_name('record_bytes')}); skipped without reading it in")
+            continue
         if isinstance(raw, Exception):
             yield Rejection(origin, f"file is truncated or corrupt, stopped reading here ({raw})")
             return
@@ -69,7 +111,7 @@ def parse_file(path: Path) -> Iterator[Record | Rejection]:
                 yield Rejection(origin, f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
         try:
-            record = _to_record(obj, origin, date, language, positions)
+            record = finish(_to_record(obj, origin, date, language, positions), limits, NAMES)
         except FieldError as exc:
             yield Rejection(origin, exc.message, exc.field)
             continue
@@ -82,7 +124,7 @@ def _to_record(obj: object, origin: Origin, date: str, language: str | None,
     if not isinstance(obj, dict):
         raise FieldError(None, f"expected a JSON object, got {type(obj).__name__}")
     arxiv_id = req_str(obj, "id")
-    if not ARXIV_ID.match(arxiv_id):
+    if not is_arxiv_id(arxiv_id):  # whole string: a JSON value has no layout whitespace to strip
         raise FieldError("id", f"{arxiv_id!r} is not an arXiv identifier")
     categories = req_str_list(obj, "categories", non_empty=True)
     paper = Paper(
@@ -100,7 +142,7 @@ def _to_record(obj: object, origin: Origin, date: str, language: str | None,
         ai = obj.get("AI")
         if not isinstance(ai, dict):
             raise FieldError("AI", "missing or not an object in an AI-enhanced file")
-        values = {}
+        values: dict[str, Any] = {}
         for name in SUMMARY_FIELDS:
             value = ai.get(name)
             if not isinstance(value, str):

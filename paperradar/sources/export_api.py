@@ -13,20 +13,22 @@ rss.arxiv.org also serves announcement feeds as Atom; their entries carry
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, tostring
 
 from paperradar.errors import ApiError
 from paperradar.models import Origin, Paper, Record, Rejection
-from paperradar.sources.validate import FieldError, split_version
-from paperradar.sources.xmlsafe import child_text, unwrap
-
-if TYPE_CHECKING:
-    from paperradar.sources.xmlfeeds import FeedInfo
+from paperradar.sources import rss
+from paperradar.sources.feedinfo import FeedInfo
+from paperradar.sources.validate import FieldError, Limits, finish, split_version
+from paperradar.sources.xmlsafe import child_text, children, unwrap
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+# Paper field -> element name, for rejections
+NAMES = {"abstract": "summary", "authors": "author", "comment": "arxiv:comment",
+         "journal_ref": "arxiv:journal_ref", "doi": "arxiv:doi", "submitted": "published",
+         "categories": "category", "primary_category": "arxiv:primary_category"}
 
 
 def _int(elem: Element) -> int | None:
@@ -35,18 +37,11 @@ def _int(elem: Element) -> int | None:
 
 
 def parse_events(events: Iterator[tuple[str, Element]], root: Element, source: str,
-                 info: FeedInfo) -> Iterator[Record | Rejection]:
-    from paperradar.sources import rss
-
-    depth = 1
+                 info: FeedInfo, limits: Limits | None = None) -> Iterator[Record | Rejection]:
+    """Entries of one Atom feed (only direct children of ``<feed>`` matter here)."""
+    limits = limits if limits is not None else Limits()
     announce_position = 0
-    for event, elem in events:
-        if event == "start":
-            depth += 1
-            continue
-        depth -= 1
-        if depth != 1:  # only direct children of <feed> matter here
-            continue
+    for _depth, elem in children(events):
         tag = elem.tag
         if tag == ATOM + "entry":
             info.entries += 1
@@ -55,8 +50,9 @@ def parse_events(events: Iterator[tuple[str, Element]], root: Element, source: s
                 if elem.find(ARXIV + "announce_type") is not None:
                     record = rss.atom_entry_record(elem, origin, root, announce_position, info)
                     announce_position += 1
+                    finish(record, limits, rss.ATOM_NAMES)
                 else:
-                    record = entry_record(elem, origin)
+                    record = finish(entry_record(elem, origin), limits, NAMES)
             except ApiError as exc:
                 info.api_error = str(exc)
                 yield Rejection(Origin(source), f"arXiv export API error: {exc}")

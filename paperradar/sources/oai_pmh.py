@@ -13,34 +13,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, tostring
 
 from paperradar.models import Origin, Paper, Record, Rejection
-from paperradar.sources.validate import FieldError, split_version
-from paperradar.sources.xmlsafe import child_text, split_authors, unwrap
-
-if TYPE_CHECKING:
-    from paperradar.sources.xmlfeeds import FeedInfo
+from paperradar.sources.feedinfo import FeedInfo
+from paperradar.sources.validate import FieldError, Limits, finish, split_version
+from paperradar.sources.xmlsafe import child_text, children, split_authors, unwrap
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 ARXIV = "{http://arxiv.org/OAI/arXiv/}"
 RAW = "{http://arxiv.org/OAI/arXivRaw/}"
 NO_RECORDS = "noRecordsMatch"
+# Paper field -> element name, for rejections
+NAMES = {"comment": "comments", "journal_ref": "journal-ref", "submitted": "created"}
 
 
 def parse_events(events: Iterator[tuple[str, Element]], root: Element, source: str,
-                 info: FeedInfo) -> Iterator[Record | Rejection]:
-    """Records of one OAI-PMH response; deleted records are noted in ``info``, not yielded."""
-    for event, elem in events:
-        if event != "end":
-            continue
+                 info: FeedInfo, limits: Limits | None = None) -> Iterator[Record | Rejection]:
+    """Records of one OAI-PMH response; deleted records are noted in ``info``, not yielded.
+
+    ``<responseDate>`` and ``<error>`` are children of the root; ``<record>`` and
+    ``<resumptionToken>`` are children of ``<ListRecords>`` / ``<GetRecord>``.
+    """
+    limits = limits if limits is not None else Limits()
+    for _depth, elem in children(events, (1, 2)):
         tag = elem.tag
         if tag == OAI + "record":
             info.entries += 1
             origin = Origin(source, record=info.entries)
             try:
                 record = record_from_element(elem, origin, info)
+                if record is not None:
+                    finish(record, limits, NAMES)
             except FieldError as exc:
                 yield Rejection(origin, exc.message, exc.field)
             else:
@@ -70,6 +74,8 @@ def record_from_element(elem: Element, origin: Origin, info: FeedInfo) -> Record
     if header.get("status") == "deleted":
         info.deleted.append(identifier or f"record {origin.record}")
         return None
+    if identifier:
+        split_version(identifier, field="identifier")  # 'oai:arXiv.org:<id>', nothing before or after
     metadata = elem.find(OAI + "metadata")
     if metadata is None or len(metadata) == 0:
         raise FieldError("metadata", "missing")

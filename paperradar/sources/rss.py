@@ -26,15 +26,12 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, tostring
 
 from paperradar.models import AnnounceType, Listing, Origin, Paper, Record, Rejection
-from paperradar.sources.validate import FieldError, split_version
-from paperradar.sources.xmlsafe import child_text, split_authors, unwrap
-
-if TYPE_CHECKING:
-    from paperradar.sources.xmlfeeds import FeedInfo
+from paperradar.sources.feedinfo import FeedInfo
+from paperradar.sources.validate import FieldError, Limits, finish, split_version
+from paperradar.sources.xmlsafe import child_text, children, split_authors, unwrap
 
 ARXIV = "{http://arxiv.org/schemas/atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -51,6 +48,11 @@ DESCRIPTION = re.compile(
     re.DOTALL,
 )
 FEED_URL = re.compile(r"/(?:rss|atom)/(?P<cats>[^/?#\s]+)")
+# Paper field -> element name, for rejections (RSS items; Atom entries)
+RSS_NAMES = {"abstract": "description", "authors": "dc:creator", "doi": "arxiv:DOI",
+             "journal_ref": "arxiv:journal_reference", "license": "dc:rights", "categories": "category"}
+ATOM_NAMES = {"abstract": "summary", "authors": "author", "doi": "arxiv:DOI",
+              "journal_ref": "arxiv:journal_reference", "license": "rights", "categories": "category"}
 
 
 def _rfc822_day(text: str | None) -> str | None:
@@ -99,21 +101,18 @@ def listing_category(feed_cats: list[str], item_cats: tuple[str, ...]) -> str | 
 
 
 def parse_events(events: Iterator[tuple[str, Element]], root: Element, source: str,
-                 info: FeedInfo) -> Iterator[Record | Rejection]:
-    """RSS 2.0: items are buffered until the channel's date and category are known."""
-    depth = 1
+                 info: FeedInfo, limits: Limits | None = None) -> Iterator[Record | Rejection]:
+    """RSS 2.0: items (children of ``<channel>``) are buffered until the channel's
+    date and category are known."""
+    limits = limits if limits is not None else Limits()
     channel: dict[str, str] = {}
     items: list[Element] = []
-    for event, elem in events:
-        if event == "start":
-            depth += 1
-            continue
-        depth -= 1
-        if depth == 2 and elem.tag == "item":
+    for _depth, elem in children(events, (2,)):
+        if elem.tag == "item":
             items.append(elem)
-        elif depth == 2 and elem.tag in ("title", "link", "pubDate", "lastBuildDate"):
+        elif elem.tag in ("title", "link", "pubDate", "lastBuildDate"):
             channel[elem.tag] = (elem.text or "").strip()
-        elif depth == 2 and elem.tag == ATOM + "link" and elem.get("rel") == "self":
+        elif elem.tag == ATOM + "link" and elem.get("rel") == "self":
             channel["self"] = elem.get("href", "")
     cats = [info.category] if info.category else feed_categories(
         channel.get("self"), channel.get("link"), channel.get("title"))
@@ -123,7 +122,7 @@ def parse_events(events: Iterator[tuple[str, Element]], root: Element, source: s
         info.entries += 1
         origin = Origin(source, record=info.entries)
         try:
-            yield _item_record(item, origin, cats, info.date, position)
+            yield finish(_item_record(item, origin, cats, info.date, position), limits, RSS_NAMES)
         except FieldError as exc:
             yield Rejection(origin, exc.message, exc.field)
 

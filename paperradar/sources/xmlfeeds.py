@@ -12,9 +12,15 @@ Root element -> parser:
   entries from rss.arxiv.org/atom and go to :mod:`.rss`)
 * ``rss`` (RSS 2.0) -> :mod:`.rss`
 
-Besides records, a parse fills a :class:`FeedInfo` with what the fetcher
-needs to continue (resumption token, total results) and with notes such as
-deleted OAI records, which are skipped rather than rejected.
+Besides records, a parse fills a :class:`~.feedinfo.FeedInfo` with what the
+fetcher needs to continue (resumption token, total results) and with notes such
+as deleted OAI records, which are skipped rather than rejected. ``FeedInfo``
+lives in :mod:`.feedinfo` (re-exported here) so that the parsers can use it
+without importing this module back.
+
+Every parse reads the size limits (:class:`~.validate.Limits`) once: text runs
+past the largest one are dropped as they stream in, and each parser checks
+its records' fields against them.
 """
 
 from __future__ import annotations
@@ -23,46 +29,23 @@ import gzip
 import io
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 from xml.etree.ElementTree import Element
 
 from paperradar.models import Origin, Record, Rejection
+from paperradar.sources import export_api, oai_pmh, rss
+from paperradar.sources.feedinfo import FeedInfo
+from paperradar.sources.validate import Limits
 from paperradar.sources.xmlsafe import XMLProblem, iter_events
+
+__all__ = ["FeedInfo", "parse_xml_bytes", "parse_xml_file", "parse_xml_stream"]
 
 log = logging.getLogger(__name__)
 
 OAI_ROOT = "{http://www.openarchives.org/OAI/2.0/}OAI-PMH"
 ATOM_ROOT = "{http://www.w3.org/2005/Atom}feed"
 RSS_ROOT = "rss"
-
-
-@dataclass(slots=True)
-class FeedInfo:
-    """What a parsed document said besides its records."""
-
-    kind: str | None = None  # 'oai-pmh' | 'atom' | 'rss'
-    # OAI-PMH
-    response_date: str | None = None
-    resumption_token: str | None = None
-    complete_list_size: int | None = None
-    oai_error: tuple[str, str] | None = None  # (code, message)
-    deleted: list[str] = field(default_factory=list)
-    # export API (opensearch)
-    total_results: int | None = None
-    start_index: int | None = None
-    items_per_page: int | None = None
-    api_error: str | None = None
-    # announcement feeds
-    category: str | None = None  # the feed's category; preset it to override what the feed says
-    date: str | None = None  # announce date YYYY-MM-DD
-    # counts and damage
-    entries: int = 0  # records/entries/items seen, good or bad
-    problem: XMLProblem | None = None
-
-    def notes(self) -> list[str]:
-        return [f"skipped deleted record {identifier}" for identifier in self.deleted]
 
 
 def _guarded(events: Iterator[tuple[str, Element]], info: FeedInfo) -> Iterator[tuple[str, Element]]:
@@ -79,11 +62,12 @@ def _problem_rejection(source: str, problem: XMLProblem) -> Rejection:
     return Rejection(Origin(source, line=problem.line), message)
 
 
-def parse_xml_stream(stream: IO[bytes], source: str,
-                     info: FeedInfo | None = None) -> Iterator[Record | Rejection]:
+def parse_xml_stream(stream: IO[bytes], source: str, info: FeedInfo | None = None,
+                     limits: Limits | None = None) -> Iterator[Record | Rejection]:
     """Parse one XML document of any supported kind; problems become Rejections naming ``source``."""
     info = info if info is not None else FeedInfo()
-    events = _guarded(iter_events(stream), info)
+    limits = limits if limits is not None else Limits.from_config()
+    events = _guarded(iter_events(stream, max_text=limits.text_cap), info)
     root: Element | None = None
     for event, elem in events:
         if event == "start":
@@ -94,20 +78,14 @@ def parse_xml_stream(stream: IO[bytes], source: str,
         yield _problem_rejection(source, problem)
         return
     if root.tag == OAI_ROOT:
-        from paperradar.sources import oai_pmh
-
         info.kind = "oai-pmh"
-        yield from oai_pmh.parse_events(events, root, source, info)
+        yield from oai_pmh.parse_events(events, root, source, info, limits)
     elif root.tag == ATOM_ROOT:
-        from paperradar.sources import export_api
-
         info.kind = "atom"
-        yield from export_api.parse_events(events, root, source, info)
+        yield from export_api.parse_events(events, root, source, info, limits)
     elif root.tag == RSS_ROOT:
-        from paperradar.sources import rss
-
         info.kind = "rss"
-        yield from rss.parse_events(events, root, source, info)
+        yield from rss.parse_events(events, root, source, info, limits)
     else:
         yield Rejection(Origin(source), f"unsupported XML document with root element <{root.tag}>: expected "
                         "an OAI-PMH response, an arXiv Atom feed or an arXiv RSS 2.0 feed")
@@ -121,6 +99,13 @@ def parse_xml_bytes(data: bytes, source: str, info: FeedInfo | None = None) -> I
     yield from parse_xml_stream(io.BytesIO(data), source, info)
 
 
+def _open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped on the fly for ``.gz``; the caller closes it."""
+    if path.name.endswith(".gz"):
+        return cast(IO[bytes], gzip.GzipFile(path, "rb"))
+    return io.FileIO(path, "r")
+
+
 def parse_xml_file(path: Path, info: FeedInfo | None = None) -> Iterator[Record | Rejection]:
     """Parse a saved OAI-PMH page, export-API Atom feed or announcement RSS/Atom feed.
 
@@ -129,7 +114,7 @@ def parse_xml_file(path: Path, info: FeedInfo | None = None) -> Iterator[Record 
     """
     info = info if info is not None else FeedInfo()
     try:
-        handle: IO[bytes] = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+        handle = _open_binary(path)
     except OSError as exc:
         yield Rejection(Origin(str(path)), f"cannot open: {exc.strerror or exc}")
         return

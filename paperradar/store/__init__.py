@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from paperradar import config
-from paperradar.store.base import Store
-from paperradar.store.sqlite import SQLiteStore, StoreError
+from paperradar.store.base import GENERATION_KEY, Store, StoreError, StoreNotFound
+from paperradar.store.sqlite import SQLiteStore
 
 DEFAULT_DB = config.DEFAULT_DB
 ENV_DB = config.BY_KEY["db"].env
@@ -19,8 +19,15 @@ def default_location() -> str:
     return chosen if "://" in chosen else str(Path(chosen).expanduser())
 
 
-def open_store(location: str | None = None) -> Store:
-    """Open (creating and migrating if needed) the store at ``location``.
+def open_store(location: str | None = None, *, create: bool = True, read_only: bool = False) -> Store:
+    """Open the store at ``location`` (default :func:`default_location`).
+
+    By default a missing store is created and an old one migrated. With
+    ``create=False`` a missing store raises :class:`StoreNotFound` instead;
+    ``read_only=True`` implies that and opens the store for reading only
+    (it works on a read-only file or folder; every write raises
+    :class:`StoreError`). Commands that only read use ``read_only=True``, so a
+    mistyped path is reported instead of silently becoming an empty store.
 
     A ``postgresql://`` URL is reserved for the PostgreSQL backend; anything
     else is a SQLite file path.
@@ -28,7 +35,9 @@ def open_store(location: str | None = None) -> Store:
     location = location or default_location()
     if location.startswith(("postgres://", "postgresql://")):
         raise StoreError("the PostgreSQL backend is not available in this version; use a SQLite file path")
-    return SQLiteStore(Path(location).expanduser() if location != ":memory:" else location)
+    path = Path(location).expanduser() if location != ":memory:" else location
+    return SQLiteStore(path, create=create and not read_only, read_only=read_only)
 
 
-__all__ = ["Store", "SQLiteStore", "StoreError", "open_store", "default_location", "DEFAULT_DB", "ENV_DB"]
+__all__ = ["Store", "SQLiteStore", "StoreError", "StoreNotFound", "GENERATION_KEY", "open_store",
+           "default_location", "DEFAULT_DB", "ENV_DB"]

@@ -4,17 +4,30 @@ Callers (ingest, digests, enrichers, indexes, the web app) only see this
 protocol, so a PostgreSQL backend can be dropped in by implementing it; the
 SQLite backend in :mod:`paperradar.store.sqlite` is the embedded default.
 Writes happen in batches inside :meth:`Store.transaction` so that a failure
-leaves nothing half-written.
+leaves nothing half-written; blocks nest, and each level is all-or-nothing
+(see docs/store.md).
+
+The store-level errors live here too (re-exported from :mod:`paperradar.errors`)
+so that every backend raises the same ones: :class:`StoreError` when a store
+cannot be opened, read or written, :class:`StoreNotFound` when a command that
+only reads is pointed at a store that does not exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from paperradar.errors import StoreError, StoreNotFound
 from paperradar.models import CodeLink, Listing, Paper, Summary
+
+__all__ = ["GENERATION_KEY", "DayCount", "HistoryEntry", "Store", "StoreError", "StoreNotFound"]
+
+GENERATION_KEY = "papers.generation"
+"""Meta key bumped by ingest whenever papers are new or changed, so a search index
+can tell cheaply that it is behind (see :mod:`paperradar.index.state`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +49,20 @@ class Store(Protocol):
     """Storage backend contract. All methods are synchronous and batch-oriented."""
 
     location: str
+    read_only: bool
+    """True when opened for reading only: every write raises :class:`StoreError`."""
 
     def close(self) -> None: ...
 
     def transaction(self) -> AbstractContextManager[None]:
-        """Group writes: all of them land, or none (on exception)."""
+        """Group writes: all of them land, or none (on exception).
+
+        Blocks nest, and every level keeps that promise: an inner block that
+        raises undoes only its own writes (the exception still propagates; if
+        the caller catches it, the outer block goes on and commits the rest),
+        and nothing is visible to other readers until the outermost block
+        ends. Raises :class:`StoreError` on a read-only store.
+        """
 
     # -- papers ---------------------------------------------------------------
     def get_papers(self, ids: Sequence[str]) -> dict[str, Paper]: ...
@@ -67,8 +89,6 @@ class Store(Protocol):
 
     def day_counts(self) -> list[DayCount]: ...
 
-    def next_position(self, date: str) -> int: ...
-
     def first_listed(self, ids: Sequence[str]) -> dict[str, str]:
         """Earliest listing date per paper."""
 
@@ -92,8 +112,3 @@ class Store(Protocol):
 
     def set_meta(self, key: str, value: str) -> None: ...
 
-
-def chunks(items: Sequence, size: int = 500) -> Iterable[Sequence]:
-    """Split id lists so that SQL parameter limits are never hit."""
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -1,19 +1,24 @@
-"""Embedded SQLite backend (WAL mode, versioned migrations)."""
+"""Embedded SQLite backend (WAL mode, versioned migrations, SAVEPOINT nesting).
+
+Opening for reading only uses SQLite's ``mode=ro`` URI, falling back to
+``immutable=1`` when the folder is read-only and the WAL index cannot be made,
+so a store on a read-only file or medium can still be read (docs/store.md).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 import orjson
 
-from paperradar.errors import StoreError
 from paperradar.models import CodeLink, Listing, Paper, Summary
-from paperradar.store.base import DayCount, HistoryEntry, chunks
+from paperradar.store.base import DayCount, HistoryEntry, StoreError, StoreNotFound
 
 PAPER_COLUMNS = (
     "arxiv_id, version, title, authors, abstract, categories, primary_category, comment, "
@@ -71,29 +76,137 @@ def json_to_paper(text: str) -> Paper:
     return Paper(**d)
 
 
+def chunks(items: Sequence, size: int = 500) -> Iterable[Sequence]:
+    """Split id lists so that SQLite's limit on bound parameters is never hit."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _check_place(file: Path, create: bool) -> None:
+    """Clear errors for a store path that cannot be one: a parent that is a file,
+    the path itself a folder, or (``create=False``) no file there at all."""
+    for parent in file.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                error = StoreError if create else StoreNotFound
+                raise error(f"cannot open store {file}: {parent} is a file, not a folder")
+            break
+    if file.is_dir():
+        raise StoreError(f"cannot open store {file}: it is a folder, not a store file")
+    if not create and not file.exists():
+        raise StoreNotFound(
+            f"no store at {file}: check --db / $PAPERRADAR_DB, or make one with "
+            "`paperradar ingest FILE` or `paperradar fetch`"
+        )
+
+
+def _why_not_writable(file: Path) -> str | None:
+    """Why SQLite could not write the store at ``file`` (None: it can). Besides the
+    file, WAL mode needs ``-wal`` and ``-shm`` files beside it (made on first use)."""
+    folder = file.parent
+    if file.exists():
+        if not os.access(file, os.W_OK):
+            return "the file is read-only"
+        sidecars = [file.with_name(file.name + suffix) for suffix in ("-wal", "-shm")]
+        if all(p.exists() and os.access(p, os.W_OK) for p in sidecars):
+            return None
+        if not os.access(folder, os.W_OK):
+            return f"its folder {folder} is read-only (SQLite makes {file.name}-wal and -shm there)"
+        return None
+    existing = next((p for p in file.parents if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK):
+        return f"the folder {existing} is read-only"
+    return None
+
+
+def _probe(conn: sqlite3.Connection) -> None:
+    """Make SQLite really open the file: connecting alone reads nothing."""
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
 class SQLiteStore:
-    """SQLite implementation of :class:`paperradar.store.base.Store`."""
+    """SQLite implementation of :class:`paperradar.store.base.Store`.
+
+    ``create=False`` opens an existing store only (:class:`StoreNotFound`
+    otherwise). ``read_only=True`` (which implies ``create=False``) opens it
+    with SQLite's ``mode=ro``, or ``immutable=1`` when even the ``-shm`` file
+    cannot be made, so a store on a read-only file or folder can still be read;
+    every write then raises :class:`StoreError`.
+    """
 
     SCHEMA_VERSION = max(v for v, _ in _migrations())
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, read_only: bool = False) -> None:
         self.location = str(path)
-        if self.location != ":memory:":
-            Path(self.location).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.conn = sqlite3.connect(self.location, isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open store {self.location}: {exc}") from exc
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA busy_timeout=10000")
-        self.conn.execute("PRAGMA cache_size=-32000")  # 32 MB page cache: bulk ingest re-reads little
-        self.conn.execute("PRAGMA temp_store=MEMORY")
+        self.read_only = read_only
+        self.immutable = False  # read through ``immutable=1``: changes made meanwhile are not seen
         self._depth = 0
-        self._migrate()
+        if self.location == ":memory:":
+            if read_only or not create:
+                raise StoreNotFound("an in-memory store (:memory:) starts empty: there is nothing to read; "
+                                    "pass --db FILE")
+            self.conn = self._connect(self.location)
+        else:
+            file = Path(self.location).expanduser()
+            _check_place(file, create)
+            self.conn = self._connect_read_only(file) if read_only else self._connect_writable(file)
+        try:
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA busy_timeout=10000")
+            self.conn.execute("PRAGMA cache_size=-32000")  # 32 MB page cache: bulk ingest re-reads little
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+            self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
 
     # -- lifecycle ------------------------------------------------------------
+    def _connect(self, target: str, uri: bool = False) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.location}: {exc}") from exc
+
+    def _connect_writable(self, file: Path) -> sqlite3.Connection:
+        reason = _why_not_writable(file)
+        if reason is not None:
+            raise StoreError(f"cannot write to store {self.location}: {reason}; commands that only read "
+                             "it (stats, digest, search, export) still work")
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of store {self.location}: "
+                             f"{exc.strerror or exc}") from exc
+        conn = self._connect(str(file))
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot open store {self.location}: {exc}") from exc
+        return conn
+
+    def _connect_read_only(self, file: Path) -> sqlite3.Connection:
+        """``mode=ro`` first; ``immutable=1`` when SQLite cannot open the WAL index
+        (``-shm``) because the folder is read-only and the file is not there yet."""
+        base = file.resolve().as_uri()
+        conn = self._connect(f"{base}?mode=ro", uri=True)
+        try:
+            _probe(conn)
+            return conn
+        except sqlite3.Error as exc:
+            conn.close()
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_CANTOPEN:
+                raise StoreError(f"cannot open store {self.location}: {exc}") from exc
+        conn = self._connect(f"{base}?mode=ro&immutable=1", uri=True)
+        try:
+            _probe(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"cannot open store {self.location}: {exc}") from exc
+        self.immutable = True
+        return conn
+
     def _migrate(self) -> None:
         current = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if current > self.SCHEMA_VERSION:
@@ -101,6 +214,11 @@ class SQLiteStore:
                 f"store {self.location} has schema version {current}, newer than this "
                 f"paperradar understands ({self.SCHEMA_VERSION}); upgrade paperradar"
             )
+        if current == self.SCHEMA_VERSION:
+            return
+        if self.read_only:
+            self._upgrade_then_reopen(current)
+            return
         for version, sql in _migrations():
             if version <= current:
                 continue
@@ -109,25 +227,68 @@ class SQLiteStore:
                     self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version={version}")
 
+    def _upgrade_then_reopen(self, current: int) -> None:
+        """A store from an older paperradar, opened read-only: upgrade it through a
+        writable connection when the file allows, then read the upgraded one."""
+        file = Path(self.location).expanduser()
+        reason = _why_not_writable(file)
+        if reason is not None:
+            raise StoreError(
+                f"store {self.location} has schema version {current}, older than this paperradar's "
+                f"({self.SCHEMA_VERSION}), and cannot be upgraded: {reason}"
+            )
+        SQLiteStore(file).close()
+        self.conn.close()
+        self.conn = self._connect_read_only(file)
+
     def close(self) -> None:
         self.conn.close()
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"store {self.location} was opened read-only; it cannot be written")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Nestable: only the outermost block commits or rolls back."""
-        if self._depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
+        """Nestable, all-or-nothing at every level.
+
+        The outermost block is ``BEGIN IMMEDIATE`` ... ``COMMIT`` (taking the write
+        lock up front, so a writer never fails half-way on a lock upgrade); an
+        inner block is a ``SAVEPOINT``: on an exception it is rolled back to
+        (``ROLLBACK TO`` + ``RELEASE``), undoing only its own writes, and the
+        exception propagates. On success it is released into the outer block.
+        """
+        self._writable()
+        depth = self._depth
+        name = f"paperradar_{depth}"
+        try:
+            self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT {name}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to store {self.location}: {exc}") from exc
         self._depth += 1
         try:
             yield
-        except BaseException:
-            self._depth -= 1
-            if self._depth == 0:
-                self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            self._depth = depth
+            if self.conn.in_transaction:
+                if depth == 0:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute(f"ROLLBACK TO {name}")
+                    self.conn.execute(f"RELEASE {name}")
+            elif depth > 0 and isinstance(exc, Exception):
+                # SQLite itself rolled the whole transaction back (disk full, I/O error): the
+                # outer blocks' writes are gone too, so the caller must not carry on with them.
+                raise StoreError(f"store {self.location}: the whole transaction was rolled back "
+                                 f"({exc})") from exc
             raise
-        self._depth -= 1
-        if self._depth == 0:
-            self.conn.execute("COMMIT")
+        self._depth = depth
+        try:
+            self.conn.execute("COMMIT" if depth == 0 else f"RELEASE {name}")
+        except sqlite3.Error as exc:
+            if depth == 0 and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise StoreError(f"cannot write to store {self.location}: {exc}") from exc
 
     # -- papers ---------------------------------------------------------------
     def get_papers(self, ids: Sequence[str]) -> dict[str, Paper]:
@@ -141,6 +302,7 @@ class SQLiteStore:
         return out
 
     def insert_papers(self, papers: Sequence[Paper], now: str) -> None:
+        self._writable()
         self.conn.executemany(
             f"INSERT INTO papers ({PAPER_COLUMNS}, first_seen, last_changed) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -148,6 +310,7 @@ class SQLiteStore:
         )
 
     def replace_papers(self, changes: Sequence[tuple[Paper, Paper]], now: str) -> None:
+        self._writable()
         self.conn.executemany(
             "INSERT INTO paper_history (arxiv_id, version, data, replaced_at) VALUES (?,?,?,?)",
             [(old.arxiv_id, old.version, paper_to_json(old), now) for old, _ in changes],
@@ -176,6 +339,7 @@ class SQLiteStore:
 
     # -- listings -------------------------------------------------------------
     def add_listings(self, listings: Sequence[Listing]) -> int:
+        self._writable()
         before = self.conn.total_changes
         self.conn.executemany(
             "INSERT OR IGNORE INTO listings (date, category, arxiv_id, position, announce_type) "
@@ -200,10 +364,6 @@ class SQLiteStore:
         )
         return [DayCount(*r) for r in rows]
 
-    def next_position(self, date: str) -> int:
-        row = self.conn.execute("SELECT max(position) FROM listings WHERE date=?", (date,)).fetchone()
-        return 0 if row[0] is None else row[0] + 1
-
     def first_listed(self, ids: Sequence[str]) -> dict[str, str]:
         return self._listed(ids, "min")
 
@@ -222,6 +382,7 @@ class SQLiteStore:
 
     # -- summaries ------------------------------------------------------------
     def upsert_summaries(self, summaries: Sequence[Summary], replace: bool = True) -> int:
+        self._writable()
         before = self.conn.total_changes
         insert = f"INSERT INTO summaries ({SUMMARY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
         self.conn.executemany(
@@ -253,6 +414,7 @@ class SQLiteStore:
 
     # -- code links -----------------------------------------------------------
     def upsert_code_links(self, links: Sequence[CodeLink]) -> int:
+        self._writable()
         before = self.conn.total_changes
         self.conn.executemany(
             "INSERT INTO code_links (arxiv_id, url, stars, last_update) VALUES (?,?,?,?) "
@@ -282,6 +444,7 @@ class SQLiteStore:
         return None if row is None else row[0]
 
     def set_meta(self, key: str, value: str) -> None:
+        self._writable()
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value=excluded.value",

@@ -233,7 +233,7 @@ class LLMSummarizer:
         if self.fallback is not None:
             try:
                 sub = self.fallback.summarize_many([paper], got.append)
-            except Exception as exc:  # noqa: BLE001 - a broken fallback must not lose the run
+            except Exception as exc:  # a broken fallback must not lose the run
                 stats.errors.append(f"{paper.arxiv_id}: fallback {type(exc).__name__}: {exc}")
             else:
                 stats.errors.extend(sub.errors)

@@ -68,7 +68,7 @@ def _build_module(cfg: TrainConfig, vocab_size: int, encoded_dim: int = 0):
             parts = [self.drop(bag), pos] if encoded is None else [self.drop(bag), encoded, pos]
             sent = torch.tanh(self.proj(torch.cat(parts, dim=1)))
             seqs = torch.split(self.drop(sent), lengths)
-            padded = nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+            padded = nn.utils.rnn.pad_sequence(list(seqs), batch_first=True)
             packed = nn.utils.rnn.pack_padded_sequence(padded, torch.tensor(lengths), batch_first=True,
                                                        enforce_sorted=False)
             states, _ = self.gru(packed)
@@ -246,9 +246,9 @@ def export(vocab: Vocabulary, states: Sequence[dict[str, np.ndarray]], cfg: Trai
             else:
                 arrays[f"m{i}.{k}"] = v.astype(np.float32)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, meta=np.frombuffer(meta, dtype=np.uint8),
-                        vocab=np.frombuffer(terms, dtype=np.uint8), idf=vocab.idf.astype(np.float32),
-                        **arrays)
+    arrays = {"meta": np.frombuffer(meta, dtype=np.uint8), "vocab": np.frombuffer(terms, dtype=np.uint8),
+              "idf": vocab.idf.astype(np.float32), **arrays}
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds too narrowly
     data = buffer.getvalue()
     RoleNet.from_bytes(data)  # fail here, not at first use, if the layout is wrong
     return data
