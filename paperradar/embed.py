@@ -15,15 +15,19 @@ tell when a model change means re-embedding instead of mixing spaces.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from paperradar import config
-from paperradar.errors import ConfigError, EmbeddingError
+from paperradar.errors import ConfigError, EmbeddingError, FetchUnavailable, NetworkError
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_BACKEND = "onnx"
 MAX_TOKENS = 256
@@ -162,32 +166,42 @@ class SentenceTransformersEmbedder:
 
 
 class OpenAIEmbedder:
-    """An OpenAI-compatible ``POST {base_url}/embeddings`` endpoint, batched."""
+    """An OpenAI-compatible ``POST {base_url}/embeddings`` endpoint, batched.
+
+    Requests follow the shared HTTP policy (:mod:`paperradar.net`): a busy
+    endpoint (429/5xx, honouring ``Retry-After``) or a dropped connection is
+    retried ``retries`` times with a short back-off; one that cannot be reached
+    at all fails at once, so ``index`` says so instead of stalling."""
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, batch_size: int = 64,
-                 timeout: float = 60.0, dim: int | None = None) -> None:
-        import httpx
+                 timeout: float = 60.0, dim: int | None = None, *, retries: int = 2,
+                 sleep: Callable[[float], None] = time.sleep, transport: httpx.BaseTransport | None = None
+                 ) -> None:
+        from paperradar.net import Http  # httpx is imported only by those who embed remotely
 
         self.url = base_url.rstrip("/") + "/embeddings"
         self.model = model
         self.batch_size = batch_size
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = httpx.Client(timeout=timeout, headers=headers)
+        self.http = Http(timeout=timeout, connect_timeout=min(timeout, 10.0), retries=retries,
+                         backoff_base=0.5, backoff_max=30.0, retry_connect=False, headers=headers,
+                         follow_redirects=False, sleep=sleep, transport=transport)
         self.space = f"openai:{model}@{base_url.rstrip('/')}"
         self.dim = dim or self.embed(["dimension probe"]).shape[1]
 
     def _post(self, texts: list[str]) -> np.ndarray:
-        import httpx
-
         try:
-            response = self.client.post(self.url, json={"model": self.model, "input": texts})
-        except httpx.HTTPError as exc:
+            reply = self.http.post(self.url, json={"model": self.model, "input": texts})
+        except FetchUnavailable as exc:
             raise EmbeddingError(f"embedding endpoint {self.url} unreachable: {exc}") from exc
-        if response.status_code != 200:
-            raise EmbeddingError(f"embedding endpoint {self.url} answered {response.status_code}: "
-                                 f"{response.text[:200]}")
+        except NetworkError as exc:
+            raise EmbeddingError(f"embedding endpoint {self.url} failed: {exc}") from exc
+        if reply.status_code != 200:
+            gave_up = f" ({reply.gave_up})" if reply.gave_up else ""
+            raise EmbeddingError(f"embedding endpoint {self.url} answered {reply.status_code}: "
+                                 f"{reply.text[:200]}{gave_up}")
         try:
-            data = sorted(response.json()["data"], key=lambda d: d["index"])
+            data = sorted(reply.json()["data"], key=lambda d: d["index"])
             vectors = np.array([d["embedding"] for d in data], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
             raise EmbeddingError(f"embedding endpoint {self.url} sent an unexpected body: {exc}") from exc

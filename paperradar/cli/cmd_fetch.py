@@ -26,8 +26,11 @@ def _json_option(f: Callable) -> Callable:
 
 
 def _run(ctx: Context, as_json: bool, delay: float, job: Callable) -> None:
-    """Open a polite client, run ``job(store, client)``, report, map failures to exit codes."""
-    from paperradar.sources.harvest import FetchError, FetchUnavailable, PoliteClient
+    """Open a polite client, run ``job(store, client)``, report, map failures to exit codes:
+    unreachable is 2; any other network failure (an unusable answer, a harvest that loops,
+    a body past the size cap, a request past its deadline) is a one-line error and 1."""
+    from paperradar.errors import NetworkError
+    from paperradar.sources.harvest import FetchUnavailable, PoliteClient
 
     store = ctx.store()
     try:
@@ -36,7 +39,7 @@ def _run(ctx: Context, as_json: bool, delay: float, job: Callable) -> None:
     except FetchUnavailable as exc:
         click.echo(f"error: network unavailable: {exc}", err=True)
         sys.exit(EXIT_UNREACHABLE)
-    except FetchError as exc:
+    except NetworkError as exc:
         raise click.ClickException(str(exc)) from None
     finish_ingest(report, as_json)
 
@@ -49,8 +52,10 @@ def command() -> None:
     it got and a re-run adds nothing twice. Requests are spaced --delay
     seconds apart on one connection; 503/429 answers are retried after their
     Retry-After. Set $PAPERRADAR_CONTACT to an e-mail address to include in
-    the User-Agent. Exit status: 0 ok, 1 records rejected or arXiv answered
-    badly, 2 network unreachable.
+    the User-Agent. Responses are capped at $PAPERRADAR_HTTP_MAX_BYTES and
+    each request at $PAPERRADAR_HTTP_DEADLINE seconds; a harvest that loops
+    stops with an error. Exit status: 0 ok, 1 records rejected or arXiv
+    answered badly, 2 network unreachable.
     """
 
 
@@ -72,7 +77,8 @@ def command() -> None:
 def oai(ctx: Context, from_date: str | None, until_date: str | None, set_spec: str | None, prefix: str,
         base_url: str | None, resume: bool, delay: float, as_json: bool) -> None:
     """Harvest metadata with OAI-PMH ListRecords (bulk, no daily listings)."""
-    from paperradar.sources.harvest import OAI_URL, FetchError, FetchUnavailable, harvest_oai, load_oai_state
+    from paperradar.errors import NetworkError
+    from paperradar.sources.harvest import OAI_URL, FetchUnavailable, harvest_oai, load_oai_state
 
     if resume and (from_date or until_date or set_spec):
         raise click.UsageError("--resume continues the stored harvest; "
@@ -82,11 +88,11 @@ def oai(ctx: Context, from_date: str | None, until_date: str | None, set_spec: s
         try:
             return harvest_oai(store, client, base_url=base_url or OAI_URL, prefix=prefix, set_spec=set_spec,
                                from_date=from_date, until_date=until_date, resume=resume, progress=ctx.info)
-        except FetchError as exc:
+        except NetworkError as exc:
             state = load_oai_state(store) or {}
             if state.get("token") and not isinstance(exc, FetchUnavailable):
-                raise FetchError(f"{exc}\n{state.get('pages')} page(s) stored; continue with: "
-                                 "paperradar fetch oai --resume") from None
+                raise type(exc)(f"{exc}\n{state.get('pages')} page(s) stored; continue with: "
+                                "paperradar fetch oai --resume") from None
             raise
 
     _run(ctx, as_json, delay, job)

@@ -7,18 +7,27 @@ re-run changes nothing it already has. An OAI-PMH harvest also records its
 resumption token in the store's meta table *in the same transaction* as the
 page, which is what makes ``--resume`` exact.
 
+A harvest also refuses to run forever: a server that hands out a
+resumptionToken it already gave, pages that bring nothing this harvest has
+not already seen several times in a row, or more records than the
+``completeListSize`` it announced, stop it with :class:`HarvestError` before
+the offending page is stored, so the cursor stays at the last good page.
+
 Network failures raise :class:`FetchUnavailable`; anything else that stops a
-fetch raises :class:`FetchError`. Both carry a one-line message.
+fetch raises :class:`FetchError` (or the HTTP policy's :class:`ResponseTooLarge`
+/ :class:`DeadlineExceeded`). All carry a one-line message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
 
 from paperradar import config
+from paperradar.errors import HarvestError, NetworkError
 from paperradar.ingest import ingest_records
 from paperradar.models import IngestReport, Origin, Record, Rejection
 from paperradar.sources.http import DEFAULT_DELAY, FetchError, FetchUnavailable, PoliteClient
@@ -27,7 +36,7 @@ from paperradar.store.base import Store
 
 __all__ = [
     "FetchError", "FetchUnavailable", "PoliteClient", "harvest_oai", "fetch_api", "fetch_rss", "fetch_today",
-    "OAI_URL", "API_URL", "RSS_URL", "OAI_STATE_KEY",
+    "OAI_URL", "API_URL", "RSS_URL", "OAI_STATE_KEY", "HarvestError", "NO_PROGRESS_PAGES",
 ]
 
 OAI_URL = "https://oaipmh.arxiv.org/oai"
@@ -36,6 +45,7 @@ RSS_URL = "https://rss.arxiv.org/rss/"
 ENV_RSS_URL = config.BY_KEY["rss_url"].env
 OAI_STATE_KEY = "fetch.oai"
 CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
+NO_PROGRESS_PAGES = 3  # pages in a row with nothing new before a harvest is called a loop
 
 Progress = Callable[[str], None]
 
@@ -69,6 +79,42 @@ def load_oai_state(store: Store) -> dict | None:
     return state if isinstance(state, dict) else None
 
 
+class _SeenIds:
+    """The record identifiers one harvest has seen, in a fixed 8 MiB however long it runs.
+
+    A Bloom filter (2**26 bits, 7 probes): about one false "seen" in 10**4 at
+    three million ids, never a false "new". A plain set of every arXiv id would
+    hold some 250 MB on a full harvest just to notice a server going round in
+    circles; a false "seen" matters only when it hits every record of several
+    pages in a row.
+    """
+
+    BITS = 1 << 26
+    PROBES = 7
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS // 8)
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; True when it had not been seen before."""
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
+        first, step = int.from_bytes(digest[:8], "little"), int.from_bytes(digest[8:], "little") | 1
+        new = False
+        for probe in range(self.PROBES):
+            bit = (first + probe * step) & (self.BITS - 1)
+            mask = 1 << (bit & 7)
+            if not self._bits[bit >> 3] & mask:
+                new = True
+                self._bits[bit >> 3] |= mask
+        return new
+
+
+def _list_size_allows(size: int) -> int:
+    """Records a list announced as ``size`` may really bring: 10 % slack (at least 100)
+    for a list that grows while it is harvested."""
+    return size + max(100, size // 10)
+
+
 def harvest_oai(store: Store, client: PoliteClient, *, base_url: str = OAI_URL, prefix: str = "arXiv",
                 set_spec: str | None = None, from_date: str | None = None, until_date: str | None = None,
                 resume: bool = False, progress: Progress = _quiet) -> IngestReport:
@@ -77,6 +123,11 @@ def harvest_oai(store: Store, client: PoliteClient, *, base_url: str = OAI_URL, 
     With ``resume``: continue an interrupted harvest from its stored token; if
     the last harvest finished, start an incremental one from the date it
     began (its first ``responseDate``), with the same prefix and set.
+
+    Raises :class:`HarvestError`, storing nothing of the page at fault, when the
+    server loops: a resumptionToken seen before in this harvest,
+    :data:`NO_PROGRESS_PAGES` pages in a row without a record this harvest had
+    not seen, or more records than ``completeListSize`` allows.
     """
     state = load_oai_state(store)
     token: str | None = None
@@ -97,7 +148,11 @@ def harvest_oai(store: Store, client: PoliteClient, *, base_url: str = OAI_URL, 
             state = None
     if state is None or not token:
         state = {"base_url": base_url, "prefix": prefix, "set": set_spec, "from": from_date,
-                 "until": until_date, "token": None, "pages": 0, "started": None, "next_from": None}
+                 "until": until_date, "token": None, "pages": 0, "records": 0, "started": None,
+                 "next_from": None}
+    tokens_seen: dict[str, int] = {token: state["pages"]} if token else {}  # token -> page that sent it
+    ids_seen = _SeenIds()
+    stale = 0
     total = IngestReport()
     while True:
         if token:
@@ -124,10 +179,17 @@ def harvest_oai(store: Store, client: PoliteClient, *, base_url: str = OAI_URL, 
             if code != "noRecordsMatch":
                 raise FetchError(f"{label}: OAI-PMH error {code}: {message or '(no message)'}")
             items = []
+        keys = [item.paper.arxiv_id for item in items if isinstance(item, Record)] + info.deleted
+        fresh = sum([ids_seen.add(key) for key in keys])  # a list: every key must be added
+        records = (state.get("records") or 0) + info.entries
+        token = info.resumption_token
+        if token:
+            stale = 0 if fresh else stale + 1
+            _check_progress(label, page, token, tokens_seen, stale, records, info.complete_list_size)
+            tokens_seen[token] = page
         if state["started"] is None:
             state["started"] = info.response_date or date.today().isoformat()
-        token = info.resumption_token
-        state.update(token=token, pages=page)
+        state.update(token=token, pages=page, records=records)
         if not token:
             state["next_from"] = (state["started"] or "")[:10] or None
         with store.transaction():
@@ -141,6 +203,24 @@ def harvest_oai(store: Store, client: PoliteClient, *, base_url: str = OAI_URL, 
                  f"new {report.new}, updated {report.updated}")
         if not token:
             return total
+
+
+def _check_progress(label: str, page: int, token: str, tokens_seen: dict[str, int], stale: int,
+                    records: int, list_size: int | None) -> None:
+    """Stop a harvest that would not end: raise :class:`HarvestError` for page ``page``."""
+    why = None
+    if token in tokens_seen:
+        first = tokens_seen[token]
+        where = f"page {first}" if first else "the resumed cursor"
+        why = f"the server sent resumptionToken {token!r} again (first sent with {where})"
+    elif stale >= NO_PROGRESS_PAGES:
+        why = f"{stale} pages in a row brought no record this harvest had not already seen"
+    elif list_size is not None and records > _list_size_allows(list_size):
+        why = (f"{records} records received, more than the completeListSize of {list_size} allows, "
+               "and the server still offers more pages")
+    if why is not None:
+        raise HarvestError(f"{label}: {why}; stopped so the harvest cannot loop, without storing this page "
+                           f"(the stored cursor stays after page {page - 1})")
 
 
 # -- export API ----------------------------------------------------------------------
@@ -240,7 +320,7 @@ def fetch_today(store: Store, categories: Iterable[str], base_url: str | None = 
                 report = fetch_rss_category(store, client, category, base_url)
             except FetchUnavailable:
                 raise
-            except FetchError as exc:
+            except NetworkError as exc:  # also a feed too large or too slow: the others still count
                 failures.append(str(exc))
                 url = base_url.rstrip("/") + "/" + category
                 total.rejected += 1

@@ -1,12 +1,16 @@
 """A small client for OpenAI-compatible ``/chat/completions`` endpoints.
 
 DeepSeek, OpenAI, Ollama, vLLM and llama.cpp's server all speak the same
-request/response shape, so one client serves them all. What it adds to a
-bare POST is the part that decides whether a nightly run survives a busy
-server: retries with exponential backoff and full jitter on 429, 5xx,
-time-outs and dropped connections, honouring ``Retry-After`` when the server
-sends one. Errors that retrying cannot fix (bad key, unknown model, invalid
-request) are raised at once with the server's own message.
+request/response shape, so one client serves them all. The part that decides
+whether a nightly run survives a busy server is the shared HTTP policy
+(:mod:`paperradar.net`): retries with exponential backoff and jitter on 429,
+5xx, time-outs and dropped connections, honouring ``Retry-After`` (here
+shortened to ``retry_after_max`` rather than refused, so a worker pool keeps
+going), an overall deadline and a size cap. This module adds what is
+specific to chat completions: which failures are worth retrying (not a 500
+that rejects the ``response_format``), a wait that Ctrl-C cancels, and
+:class:`LLMError` with the server's own message. Errors that retrying cannot
+fix (bad key, unknown model, invalid request) are raised at once.
 
 The API key is only ever put in the ``Authorization`` header; it is never
 part of an error message, log line or cache key.
@@ -14,16 +18,14 @@ part of an error message, log line or cache key.
 
 from __future__ import annotations
 
-import email.utils
-import random
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from paperradar.errors import LLMError
+from paperradar.errors import LLMError, NetworkError, ResponseTooLarge
+from paperradar.net import Http, Reply, default_deadline
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
@@ -44,22 +46,6 @@ class ChatReply:
     usage: Usage
     finish_reason: str | None
     model: str | None
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class ChatClient:
@@ -88,10 +74,20 @@ class ChatClient:
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-                                  headers=headers, transport=transport)
         self.requests_sent = 0  # for tests and the run report
         self._count_lock = threading.Lock()
+        self._http = Http(timeout=timeout, connect_timeout=min(timeout, 10.0), retries=max_retries,
+                          backoff_base=backoff_base, backoff_max=backoff_max, retry_after_max=retry_after_max,
+                          cap_retry_after=True, retry_statuses=RETRY_STATUS, retry_connect=True,
+                          # a slow model may legitimately take the whole read time-out to answer
+                          deadline=max(default_deadline(), timeout), headers=headers,
+                          follow_redirects=False, sleep=self.cancelled.wait, transport=transport,
+                          before_attempt=self._count,
+                          wait_before_retry=lambda attempt, asked: self.backoff(attempt, asked))
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self.requests_sent += 1
 
     def close(self) -> None:
         self._http.close()
@@ -101,12 +97,15 @@ class ChatClient:
         return f"{self.base_url}/chat/completions"
 
     def backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Delay before retry ``attempt`` (1-based): the server's wish, else capped exponential
-        backoff with jitter (a random point in its upper half, so parallel workers spread out)."""
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_max)
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        """Delay before retry ``attempt`` (1-based): the server's wish (at most
+        ``retry_after_max``), else the policy's capped exponential backoff with jitter."""
+        return self._http.backoff(attempt, retry_after)
+
+    @staticmethod
+    def _retryable(reply: Reply) -> bool:
+        # llama-cpp-python answers an unsupported response_format with a 500 carrying
+        # the validation error: that is a rejection of the request, not a passing fault.
+        return reply.status_code in RETRY_STATUS and "response_format" not in _server_message(reply).lower()
 
     def chat(self, messages: list[dict[str, str]], *, response_format: dict | None = None,
              max_tokens: int | None = None, temperature: float | None = None,
@@ -121,39 +120,19 @@ class ChatClient:
             body["temperature"] = temperature
         if extra:
             body.update(extra)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                with self._count_lock:
-                    self.requests_sent += 1
-                response = self._http.post(self.url, json=body)
-            except httpx.TimeoutException as exc:
-                error = LLMError(f"time-out after {self._http.timeout.read}s talking to {self.url} "
-                                 f"({type(exc).__name__})", retryable=True)
-                retry_after = None
-            except httpx.TransportError as exc:
-                error = LLMError(f"cannot reach {self.url}: {exc or type(exc).__name__}", retryable=True)
-                retry_after = None
-            else:
-                if response.status_code < 300:
-                    return self._reply(response)
-                message = _server_message(response)
-                # llama-cpp-python answers an unsupported response_format with a 500 carrying
-                # the validation error: that is a rejection of the request, not a passing fault.
-                retryable = (response.status_code in RETRY_STATUS
-                             and "response_format" not in message.lower())
-                error = LLMError(f"HTTP {response.status_code} from {self.url}: {message}",
-                                 status=response.status_code, retryable=retryable)
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-            if not error.retryable or attempt > self.max_retries:
-                if error.retryable:
-                    raise LLMError(f"{error} (gave up after {attempt} attempts)", error.status, True)
-                raise error
-            if self.cancelled.wait(self.backoff(attempt, retry_after)):
-                raise LLMError(f"{error} (cancelled before retrying)", error.status)
+        try:
+            reply = self._http.post(self.url, json=body, retryable=self._retryable)
+        except NetworkError as exc:
+            # unreachable, timed out, cut off: transient kinds; an oversized answer is not
+            raise LLMError(f"{self.url}: {exc}", retryable=not isinstance(exc, ResponseTooLarge)) from None
+        if reply.status_code < 300:
+            return self._reply(reply)
+        error = f"HTTP {reply.status_code} from {self.url}: {_server_message(reply)}"
+        if reply.gave_up:
+            raise LLMError(f"{error} ({reply.gave_up})", reply.status_code, True)
+        raise LLMError(error, status=reply.status_code, retryable=self._retryable(reply))
 
-    def _reply(self, response: httpx.Response) -> ChatReply:
+    def _reply(self, response: Reply) -> ChatReply:
         try:
             data = response.json()
             choice = data["choices"][0]
@@ -169,7 +148,7 @@ class ChatClient:
         )
 
 
-def _server_message(response: httpx.Response) -> str:
+def _server_message(response: Reply) -> str:
     """The server's error text, short; OpenAI-style ``{"error": {"message": ...}}`` preferred."""
     try:
         data = response.json()
