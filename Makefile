@@ -27,10 +27,12 @@ run: $(STAMP)
 
 test: $(TOOLS)
 	$(BIN)/ruff check paperradar tests bench scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check paperradar tests bench scripts
+	$(BIN)/mypy scripts
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py

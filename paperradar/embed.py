@@ -146,14 +146,14 @@ class SentenceTransformersEmbedder:
             ) from exc
         try:
             self.model = SentenceTransformer(model_name)
-        except Exception as exc:  # noqa: BLE001 - library raises many kinds (network, hub, IO)
+        except Exception as exc:  # the library raises many kinds (network, hub, IO)
             raise EmbeddingError(f"cannot load sentence-transformers model {model_name!r}: {exc}") from exc
         self.batch_size = batch_size
         self.dim = int(self.model.get_sentence_embedding_dimension())
         try:
             from importlib.metadata import version
             lib = version("sentence-transformers")
-        except Exception:  # noqa: BLE001
+        except Exception:  # any failure here means "not available"
             lib = "?"
         self.space = f"st:{model_name}@{lib}"
 

@@ -84,7 +84,7 @@ def oai(ctx: Context, from_date: str | None, until_date: str | None, set_spec: s
         raise click.UsageError("--resume continues the stored harvest; "
                                "do not combine it with --from/--until/--set")
 
-    def job(store, client):  # noqa: ANN001, ANN202 - local callback
+    def job(store, client):  # a local callback
         try:
             return harvest_oai(store, client, base_url=base_url or OAI_URL, prefix=prefix, set_spec=set_spec,
                                from_date=from_date, until_date=until_date, resume=resume, progress=ctx.info)
@@ -115,7 +115,7 @@ def api(ctx: Context, query: str, max_results: int | None, page_size: int, sort_
     """Search the arXiv export API and store every result (no daily listings)."""
     from paperradar.sources.harvest import API_URL, fetch_api
 
-    def job(store, client):  # noqa: ANN001, ANN202 - local callback
+    def job(store, client):  # a local callback
         return fetch_api(store, client, query=query, base_url=base_url or API_URL, max_results=max_results,
                          page_size=page_size, sort_by=sort_by, progress=ctx.info)
 
@@ -136,7 +136,7 @@ def rss(ctx: Context, categories: tuple[str, ...], base_url: str | None, delay: 
     from paperradar import config
     from paperradar.sources.harvest import RSS_URL, fetch_rss
 
-    def job(store, client):  # noqa: ANN001, ANN202 - local callback
+    def job(store, client):  # a local callback
         url = base_url or config.get("rss_url") or RSS_URL
         return fetch_rss(store, client, categories, base_url=url, progress=ctx.info)
 

@@ -51,7 +51,9 @@ class Vocabulary:
 
 def count_matrix(texts: Sequence[str], vocab: Vocabulary) -> sp.csr_matrix:
     """Term-frequency rows for ``texts``, growing ``vocab`` as needed."""
-    indptr, indices, data = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[int] = []
     for text in texts:
         counts: dict[int, int] = {}
         for term in doc_terms(text):
@@ -144,7 +146,7 @@ def parse_counts(data: bytes) -> sp.csr_matrix:
     """The count matrix saved in ``data``; ``ValueError`` saying why when it cannot be read."""
     try:
         matrix = sp.load_npz(io.BytesIO(data)).tocsr()
-    except Exception as exc:  # noqa: BLE001 - zip, pickle and numpy errors of every kind
+    except Exception as exc:  # zip, pickle and numpy errors of every kind
         raise ValueError(f"{type(exc).__name__}: {exc}") from exc
     if matrix.ndim != 2:
         raise ValueError("not a matrix")

@@ -109,9 +109,12 @@ class Ranker:
         text = query_text(query)
         if not text:
             return []
-        qvec = self.embed_query(text)
+        dense, embed_query = self.dense, self.embed_query
+        if dense is None or embed_query is None:  # has_dense said otherwise above
+            raise RuntimeError("dense search asked of a ranker without vectors")
+        qvec = embed_query(text)
         cands = self._dense_candidates(qvec, allowed, lex_cands, depth)
-        cos = self.dense.score(qvec, cands)
+        cos = dense.score(qvec, cands)
         lex = lexical[cands]
         if mode == "dense":
             fused = cos
@@ -119,12 +122,12 @@ class Ranker:
             fused = p.alpha * _z(lex) + (1 - p.alpha) * _z(cos)
             if p.prf_docs > 0 and p.prf_beta > 0 and len(cands):
                 top = cands[top_k(fused, p.prf_docs)]
-                centroid = self.dense.vectors_of(top).mean(axis=0)
+                centroid = dense.vectors_of(top).mean(axis=0)
                 qvec = qvec + p.prf_beta * centroid
                 qvec = qvec / max(float(np.linalg.norm(qvec)), 1e-9)
                 cands = self._dense_candidates(qvec, allowed, lex_cands, depth)
                 lex = lexical[cands]
-                cos = self.dense.score(qvec, cands)
+                cos = dense.score(qvec, cands)
                 fused = p.alpha * _z(lex) + (1 - p.alpha) * _z(cos)
         keep = self._floor(qterms, known, lex, cos)
         order = np.argsort(-np.where(keep, fused, -np.inf), kind="stable")[: int(keep.sum())][:k]
@@ -138,6 +141,8 @@ class Ranker:
                 scores = np.where(allowed, scores, -np.inf)
             rows = top_k(scores, depth)
             rows = rows[np.isfinite(scores[rows])]
+        elif self.dense is None:
+            return lex_cands.astype(np.int64)
         else:
             rows, _ = self.dense.search(qvec, depth if allowed is None else depth * 8)
             if allowed is not None:
