@@ -32,7 +32,7 @@ test: $(TOOLS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check paperradar tests bench scripts
-	$(BIN)/mypy scripts
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
