@@ -440,3 +440,24 @@ def test_no_import_cycle_in_sources():
                    for d in graph.get(start, ()))
 
     assert [n for n in sorted(names) if reaches(n, n, set())] == []
+
+
+def test_every_text_field_of_a_paper_is_scanned() -> None:
+    """The one-scan fast path must see every text field Paper has (a new field would slip by)."""
+    import dataclasses
+
+    from paperradar.models import Paper
+    from paperradar.sources.validate import _clean_paper
+
+    base = Paper(arxiv_id="2606.00001", title="T", authors=("A B",), abstract="Abs", categories=("cs.CL",),
+                 comment="c", journal_ref="j", doi="d", license="l", submitted="s", updated="u",
+                 primary_category="cs.CL")
+    for f in dataclasses.fields(Paper):
+        value = getattr(base, f.name)
+        if isinstance(value, str):
+            dirty = dataclasses.replace(base, **{f.name: value + "\u202e"})
+        elif isinstance(value, tuple):
+            dirty = dataclasses.replace(base, **{f.name: (*value, "x\x00")})
+        else:
+            continue
+        assert _clean_paper(dirty) != dirty, f"field {f.name} is not cleaned"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,7 +113,9 @@ def finish(record: Record, limits: Limits, names: Mapping[str, str] | None = Non
             record.listing = dataclasses.replace(listing, category=category)
     if record.summary is not None:
         fields = record.summary.fields()
-        cleaned: dict[str, Any] = {name: clean_text(value) for name, value in fields.items()}
+        cleaned: dict[str, Any] = (
+            {name: clean_text(value) for name, value in fields.items()} if _has_unsafe(fields.values())
+            else dict(fields))
         for name, value in cleaned.items():
             if len(value) > limits.field_chars:
                 raise _too_long(names.get(name, name), "field_chars", limits.field_chars)
@@ -128,7 +130,32 @@ def finish(record: Record, limits: Limits, names: Mapping[str, str] | None = Non
     return record
 
 
+_PAPER_FIELDS = tuple(f.name for f in dataclasses.fields(Paper))
+
+
+def _has_unsafe(values: Iterable[object]) -> bool:
+    """One regex scan over every text value (the common case: nothing to clean)."""
+    parts: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, tuple):
+            parts.extend(v for v in value if isinstance(v, str))
+    return _UNSAFE.search("\n".join(parts)) is not None
+
+
+def _paper_is_clean(p: Paper) -> bool:
+    """The common case, checked with one regex scan over every text field of the paper."""
+    text = "\n".join(
+        [p.arxiv_id, p.title, p.abstract, p.comment or "", p.journal_ref or "", p.doi or "",
+         p.license or "", p.primary_category or "", p.submitted or "", p.updated or "",
+         *p.authors, *p.categories])
+    return _UNSAFE.search(text) is None
+
+
 def _clean_paper(paper: Paper) -> Paper:
+    if _paper_is_clean(paper):
+        return paper
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(Paper):
         value = getattr(paper, f.name)
