@@ -50,7 +50,7 @@ TABLES = (
     Table("code_links", ("arxiv_id", "url", "stars", "last_update"), ("arxiv_id",)),
     Table("meta", ("key", "value"), ("key",)),
 )
-BOOKKEEPING = {"paperradar_migrations"}  # each backend's own schema record, made by opening the store
+BOOKKEEPING = {"paperradar_migrations", "paperradar_work"}  # schema record; worker queue (not copied)
 
 
 class Raw:

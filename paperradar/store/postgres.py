@@ -259,7 +259,8 @@ class PostgresStore:
     def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         with self._conn() as conn:
             try:
-                return conn.execute(sql.encode(), params).fetchall()
+                cursor = conn.execute(sql.encode(), params)
+                return cursor.fetchall() if cursor.description is not None else []
             except psycopg.Error as exc:
                 raise self._lost(exc) from exc
 
