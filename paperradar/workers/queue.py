@@ -61,7 +61,7 @@ class WorkQueue:
                 self._sql(statement)
 
     def _sql(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
-        return self.store._rows(sql, params)  # type: ignore[attr-defined]
+        return self.store._rows(sql, params)
 
     def enqueue(self, ids: Sequence[str]) -> int:
         """Add papers to the job (those already there, done or not, are left alone); how many were new."""
