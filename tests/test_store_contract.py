@@ -19,7 +19,7 @@ import pytest
 from paperradar.models import CodeLink, Listing, Paper, Summary
 from paperradar.store import GENERATION_KEY, Store, StoreError, open_store
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
 NOW = "2026-06-01T00:00:00Z"
 LATER = "2026-06-02T00:00:00Z"
 
@@ -38,6 +38,8 @@ class Backend:
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "sqlite":
         return Backend("sqlite", str(tmp_path / "contract.db"))
+    if request.param == "postgresql":
+        return Backend("postgresql", request.getfixturevalue("pg_cluster").new_store_url())
     raise AssertionError(f"no location for backend {request.param}")
 
 

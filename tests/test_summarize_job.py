@@ -20,6 +20,8 @@ from paperradar.store import open_store
 
 DAY = "2026-06-25"
 
+pytestmark = pytest.mark.both_backends  # tests on a store run on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def loaded(store, days_dir):
@@ -102,8 +104,8 @@ def test_interrupted_run_keeps_finished_papers_and_resumes(loaded) -> None:
     assert not set(rest.asked) & set(kept)
 
 
-def test_interruption_survives_a_new_connection(tmp_path: Path, days_dir) -> None:
-    db = tmp_path / "s.db"
+def test_interruption_survives_a_new_connection(new_location, days_dir) -> None:
+    db = new_location("s.db")
     store = open_store(str(db))
     path = days_dir / f"{DAY}.jsonl.gz"
     ingest_records(store, parse_path(path), str(path))
@@ -118,8 +120,8 @@ def test_interruption_survives_a_new_connection(tmp_path: Path, days_dir) -> Non
         reopened.close()
 
 
-def test_cli_summarize_twice(tmp_path: Path, days_dir) -> None:
-    db = tmp_path / "cli.db"
+def test_cli_summarize_twice(new_location, days_dir) -> None:
+    db = new_location("cli.db")
     runner = CliRunner()
     assert runner.invoke(cli, ["--db", str(db), "ingest", str(days_dir / f"{DAY}.jsonl.gz")]).exit_code == 0
     first = runner.invoke(cli, ["--db", str(db), "-q", "summarize", "--date", DAY, "--json"])

@@ -36,8 +36,9 @@ class PaperradarGroup(click.Group):
               help="Settings file (TOML). Default: $PAPERRADAR_CONFIG, else "
                    "~/.config/paperradar/paperradar.toml when it exists. Flags win over the "
                    "environment, which wins over the file.")
-@click.option("--db", metavar="PATH",
-              help="Store location: a SQLite file path. Default: $PAPERRADAR_DB, else `db` in the "
+@click.option("--db", metavar="PATH|URL",
+              help="Store location: a SQLite file path or a postgresql://user@host/dbname URL. "
+                   "Default: $PAPERRADAR_DB, else `db` in the "
                    "config file, else ~/.local/share/paperradar/paperradar.db.")
 @click.option("--data-dir", metavar="DIR",
               help="Folder for the search index and caches. Default: $PAPERRADAR_DATA_DIR, else "

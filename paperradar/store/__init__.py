@@ -29,12 +29,18 @@ def open_store(location: str | None = None, *, create: bool = True, read_only: b
     :class:`StoreError`). Commands that only read use ``read_only=True``, so a
     mistyped path is reported instead of silently becoming an empty store.
 
-    A ``postgresql://`` URL is reserved for the PostgreSQL backend; anything
-    else is a SQLite file path.
+    A ``postgresql://`` (or ``postgres://``) URL opens the PostgreSQL backend
+    (:mod:`paperradar.store.postgres`, imported only then); anything else is a
+    SQLite file path.
     """
     location = location or default_location()
     if location.startswith(("postgres://", "postgresql://")):
-        raise StoreError("the PostgreSQL backend is not available in this version; use a SQLite file path")
+        try:
+            from paperradar.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise StoreError(f"the PostgreSQL backend needs psycopg 3 and psycopg-pool ({exc}): "
+                             "pip install 'paperradar[postgresql]'") from None
+        return PostgresStore(location, create=create and not read_only, read_only=read_only)
     path = Path(location).expanduser() if location != ":memory:" else location
     return SQLiteStore(path, create=create and not read_only, read_only=read_only)
 
