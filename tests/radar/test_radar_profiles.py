@@ -220,7 +220,7 @@ def test_cli_round_trip_and_exit_status(db: Path, real, tmp_path: Path) -> None:
     assert r.exit_code == 1 and "no profile named 'ana'" in r.output
 
 
-HELP_ARGS = [["--help"], ["profile", "add", "--help"]]
+HELP_ARGS = [["--help"], ["profile", "add", "--help"], ["recommend", "--help"], ["feedback", "--help"]]
 
 
 def test_help_does_not_import_heavy_libraries() -> None:
