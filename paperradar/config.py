@@ -93,6 +93,9 @@ SETTINGS: tuple[Setting, ...] = (
             "longest accepted other text field (journal ref, DOI, license, categories, imported summaries)"),
     Setting("limits.record_bytes", "PAPERRADAR_MAX_RECORD_BYTES", int, 1024 * 1024,
             "longest accepted JSONL line in bytes; a longer one is skipped unread"),
+    # personal ranking (paperradar.radar, docs/radar.md)
+    Setting("zotero.base_url", "PAPERRADAR_ZOTERO_BASE_URL", str, "https://api.zotero.org",
+            "Zotero web API base URL read by `profile add --zotero-user`"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -16,7 +16,8 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     │   ├── FieldError               one record's field (becomes a Rejection)
     │   ├── XMLProblem               unsafe or malformed XML
     │   ├── DatasetError             an evaluation/training data set (CSAbstruct, BEIR, references)
-    │   └── PromptError              a prompt file
+    │   ├── PromptError              a prompt file
+    │   └── LibraryError             a library file (BibTeX, RIS, CSL-JSON, Zotero CSV) cannot be read at all
     ├── StoreError                   the store cannot be opened, read or written
     │   └── StoreNotFound            a read-only command was pointed at no store
     ├── NetworkError                 an HTTP exchange failed for good
@@ -31,7 +32,9 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     ├── EmbeddingError               an embedding backend failed
     ├── LLMError                     an LLM request failed for good
     │   └── LLMResponseError         the reply held no usable summary
-    └── DigestError                  a digest cannot be made as asked
+    ├── DigestError                  a digest cannot be made as asked
+    └── ProfileError                 a reader profile is invalid or cannot be used as asked
+        └── ProfileNotFound          no profile has that name
 """
 
 from __future__ import annotations
@@ -155,3 +158,16 @@ class LLMResponseError(PaperradarError, ValueError):
 
 class DigestError(PaperradarError, ValueError):
     """A digest cannot be made as asked (e.g. no listings on that date); the message says why."""
+
+
+class LibraryError(InputError):
+    """A library file cannot be read at all (unknown format, not UTF-8, not JSON/CSV); one bad entry
+    in a readable file is a rejection instead, and the other entries still import."""
+
+
+class ProfileError(PaperradarError, ValueError):
+    """A reader profile is invalid (bad name, unknown verdict) or cannot be used as asked."""
+
+
+class ProfileNotFound(ProfileError):  # noqa: N818 - reads as what happened
+    """No profile has that name; the message lists the ones there are."""

@@ -172,3 +172,62 @@ class IngestReport:
                 for r in self.rejections
             ],
         }
+
+
+# -- personal ranking (paperradar.radar) ----------------------------------------------------------
+
+Verdict = Literal["up", "down", "save"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRecord:
+    """A reader's profile as stored: ``settings`` is plain JSON (interests, keywords, excludes,
+    followed authors, categories, seed papers, e-mail, language); see :mod:`paperradar.radar.profiles`."""
+
+    name: str
+    settings: dict
+    created: str
+    updated: str
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryItem:
+    """One paper of a profile's library (imported file, Zotero, or a seed paper).
+
+    ``key`` is unique within the profile (``arxiv:ID``, ``doi:DOI``, else ``text:HASH``);
+    ``arxiv_id`` is set when the item matched a stored paper or carried an arXiv id, otherwise
+    the item is kept as its title and abstract text. ``source`` says where it came from
+    (``refs.bib#key``, ``zotero:ABCD1234``, ``seed``); ``date`` (``YYYY[-MM[-DD]]``) orders the
+    library newest first for the recency weights."""
+
+    key: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    arxiv_id: str | None = None
+    doi: str | None = None
+    date: str | None = None
+    source: str = ""
+    added: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackEntry:
+    """A reader's verdict on one paper for one profile; the latest verdict per paper counts."""
+
+    profile: str
+    arxiv_id: str
+    verdict: Verdict
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeenEntry:
+    """A paper shown to a profile: the version and abstract hash it was shown at, so a later
+    version counts as an update only when its abstract changed (:mod:`paperradar.radar.seen`)."""
+
+    profile: str
+    arxiv_id: str
+    version: int | None
+    abstract_hash: str
+    shown_at: str

@@ -380,3 +380,97 @@ def test_concurrent_reader_sees_nothing_or_everything(backend: Backend, store: S
     assert -1 in seen  # read mid-write, and saw none of it
     assert {n for n in seen if n >= 0} <= {0, total}
     assert seen[-1] == total
+
+
+# -- reader profiles (migration 0003) ------------------------------------------------
+
+
+def test_profiles_put_get_list_and_replace_keeps_created(store: Store) -> None:
+    from paperradar.models import ProfileRecord
+
+    assert store.get_profile("ana") is None and store.list_profiles() == []
+    with store.transaction():
+        store.put_profile(ProfileRecord("ana", {"keywords": ["diffusion"], "note": "ü"}, NOW, NOW))
+        store.put_profile(ProfileRecord("bo", {}, NOW, NOW))
+    with store.transaction():
+        store.put_profile(ProfileRecord("ana", {"keywords": ["graphs"]}, LATER, LATER))
+    got = store.get_profile("ana")
+    assert got is not None and got.settings == {"keywords": ["graphs"]}
+    assert (got.created, got.updated) == (NOW, LATER)
+    assert [p.name for p in store.list_profiles()] == ["ana", "bo"]
+
+
+def test_library_items_upsert_order_and_count(store: Store) -> None:
+    from paperradar.models import LibraryItem, ProfileRecord
+
+    with store.transaction():
+        store.put_profile(ProfileRecord("ana", {}, NOW, NOW))
+        items = [LibraryItem("arxiv:2606.00001", "One", arxiv_id="2606.00001", source="seed", added=NOW),
+                 LibraryItem("text:abc", "Two", "An abstract", ("A. B",), date="2024", source="x.bib#two",
+                             added=NOW)]
+        assert store.add_library_items("ana", items) == 2
+        assert store.add_library_items("ana", items) == 0  # unchanged: nothing counted
+        changed = LibraryItem("text:abc", "Two", "Edited", ("A. B",), date="2024", source="x.bib#two",
+                              added=LATER)
+        assert store.add_library_items("ana", [changed]) == 1
+    got = store.library_items("ana")
+    assert [i.key for i in got] == ["arxiv:2606.00001", "text:abc"]
+    assert got[1].abstract == "Edited" and got[1].authors == ("A. B",) and got[1].added == NOW
+    assert store.library_items("nobody") == []
+
+
+def test_feedback_latest_verdict_wins(store: Store) -> None:
+    from paperradar.models import FeedbackEntry, ProfileRecord
+
+    with store.transaction():
+        store.put_profile(ProfileRecord("ana", {}, NOW, NOW))
+        store.add_feedback([FeedbackEntry("ana", "2606.00001", "up", NOW),
+                            FeedbackEntry("ana", "2606.00002", "down", NOW)])
+        store.add_feedback([FeedbackEntry("ana", "2606.00001", "down", LATER)])
+    got = {e.arxiv_id: e for e in store.feedback_for("ana")}
+    assert got["2606.00001"].verdict == "down" and got["2606.00001"].at == LATER
+    assert got["2606.00002"].verdict == "down" and len(got) == 2
+
+
+def test_seen_history_upsert_and_lookup(store: Store) -> None:
+    from paperradar.models import ProfileRecord, SeenEntry
+
+    with store.transaction():
+        store.put_profile(ProfileRecord("ana", {}, NOW, NOW))
+        store.mark_seen([SeenEntry("ana", "2606.00001", 1, "h1", NOW)])
+        store.mark_seen([SeenEntry("ana", "2606.00001", 2, "h2", LATER)])
+    assert store.seen_for("ana", ids(1, 2)) == {"2606.00001": SeenEntry("ana", "2606.00001", 2, "h2", LATER)}
+    assert store.seen_for("ana", ids(*range(1, 1200))).keys() == {"2606.00001"}
+
+
+def test_delete_profile_removes_library_feedback_and_seen(backend: Backend, store: Store) -> None:
+    from paperradar.models import FeedbackEntry, LibraryItem, ProfileRecord, SeenEntry
+
+    with store.transaction():
+        for name in ("ana", "bo"):
+            store.put_profile(ProfileRecord(name, {}, NOW, NOW))
+            store.add_library_items(name, [LibraryItem("text:x", "X", added=NOW)])
+            store.add_feedback([FeedbackEntry(name, "2606.00001", "up", NOW)])
+            store.mark_seen([SeenEntry(name, "2606.00001", 1, "h", NOW)])
+    with store.transaction():
+        assert store.delete_profile("ana") is True
+        assert store.delete_profile("ana") is False
+    other = backend.open()
+    try:
+        assert other.get_profile("ana") is None and other.library_items("ana") == []
+        assert other.feedback_for("ana") == [] and other.seen_for("ana", ids(1)) == {}
+        assert len(other.library_items("bo")) == 1 and other.seen_for("bo", ids(1))
+    finally:
+        other.close()
+
+
+def test_profile_writes_refused_read_only(backend: Backend, store: Store) -> None:
+    from paperradar.models import ProfileRecord
+
+    reader = backend.open(read_only=True)
+    try:
+        with pytest.raises(StoreError):
+            reader.put_profile(ProfileRecord("ana", {}, NOW, NOW))
+        assert reader.list_profiles() == []
+    finally:
+        reader.close()

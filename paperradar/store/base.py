@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from paperradar.errors import StoreError, StoreNotFound
-from paperradar.models import CodeLink, Listing, Paper, Summary
+from paperradar.models import (
+    CodeLink,
+    FeedbackEntry,
+    LibraryItem,
+    Listing,
+    Paper,
+    ProfileRecord,
+    SeenEntry,
+    Summary,
+)
 
 __all__ = ["GENERATION_KEY", "DayCount", "HistoryEntry", "Store", "StoreError", "StoreNotFound"]
 
@@ -112,3 +121,31 @@ class Store(Protocol):
 
     def set_meta(self, key: str, value: str) -> None: ...
 
+    # -- reader profiles (paperradar.radar; migration 0003) --------------------
+    def put_profile(self, profile: ProfileRecord) -> None:
+        """Insert the profile, or replace its settings and ``updated`` (``created`` is kept)."""
+
+    def get_profile(self, name: str) -> ProfileRecord | None: ...
+
+    def list_profiles(self) -> list[ProfileRecord]:
+        """Every profile, by name."""
+
+    def delete_profile(self, name: str) -> bool:
+        """Remove the profile with its library, feedback and seen history; False if there was none."""
+
+    def add_library_items(self, profile: str, items: Sequence[LibraryItem]) -> int:
+        """Insert items, or update those whose key the profile already has; returns how many
+        were new or changed."""
+
+    def library_items(self, profile: str) -> list[LibraryItem]:
+        """The profile's library in the order it was added."""
+
+    def add_feedback(self, entries: Sequence[FeedbackEntry]) -> None:
+        """Record verdicts; a later verdict on the same (profile, paper) replaces the earlier one."""
+
+    def feedback_for(self, profile: str) -> list[FeedbackEntry]: ...
+
+    def mark_seen(self, entries: Sequence[SeenEntry]) -> None:
+        """Record what a profile was shown (one row per paper: the newest showing wins)."""
+
+    def seen_for(self, profile: str, ids: Sequence[str]) -> dict[str, SeenEntry]: ...

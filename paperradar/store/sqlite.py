@@ -17,7 +17,16 @@ from pathlib import Path
 
 import orjson
 
-from paperradar.models import CodeLink, Listing, Paper, Summary
+from paperradar.models import (
+    CodeLink,
+    FeedbackEntry,
+    LibraryItem,
+    Listing,
+    Paper,
+    ProfileRecord,
+    SeenEntry,
+    Summary,
+)
 from paperradar.store.base import DayCount, HistoryEntry, StoreError, StoreNotFound
 
 PAPER_COLUMNS = (
@@ -451,6 +460,89 @@ class SQLiteStore:
             (key, value),
         )
 
+
+    # -- reader profiles (migration 0003) ---------------------------------------
+    def put_profile(self, profile: ProfileRecord) -> None:
+        self._writable()
+        self.conn.execute(
+            "INSERT INTO profiles (name, settings, created, updated) VALUES (?,?,?,?) "
+            "ON CONFLICT (name) DO UPDATE SET settings=excluded.settings, updated=excluded.updated",
+            (profile.name, orjson.dumps(profile.settings).decode(), profile.created, profile.updated),
+        )
+
+    def get_profile(self, name: str) -> ProfileRecord | None:
+        row = self.conn.execute("SELECT name, settings, created, updated FROM profiles WHERE name=?",
+                                (name,)).fetchone()
+        return None if row is None else ProfileRecord(row[0], orjson.loads(row[1]), row[2], row[3])
+
+    def list_profiles(self) -> list[ProfileRecord]:
+        rows = self.conn.execute("SELECT name, settings, created, updated FROM profiles ORDER BY name")
+        return [ProfileRecord(r[0], orjson.loads(r[1]), r[2], r[3]) for r in rows]
+
+    def delete_profile(self, name: str) -> bool:
+        self._writable()
+        before = self.conn.total_changes
+        self.conn.execute("DELETE FROM profiles WHERE name=?", (name,))
+        return self.conn.total_changes > before
+
+    def add_library_items(self, profile: str, items: Sequence[LibraryItem]) -> int:
+        self._writable()
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT INTO profile_items (profile, key, arxiv_id, doi, title, abstract, authors, date, source, "
+            "added) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (profile, key) DO UPDATE SET "
+            "arxiv_id=excluded.arxiv_id, doi=excluded.doi, title=excluded.title, abstract=excluded.abstract, "
+            "authors=excluded.authors, date=excluded.date, source=excluded.source "
+            "WHERE (arxiv_id, doi, title, abstract, authors, date, source) IS NOT "
+            "(excluded.arxiv_id, excluded.doi, excluded.title, excluded.abstract, excluded.authors, "
+            "excluded.date, excluded.source)",
+            [(profile, i.key, i.arxiv_id, i.doi, i.title, i.abstract, _json_list(i.authors), i.date,
+              i.source, i.added or "") for i in items],
+        )
+        return self.conn.total_changes - before
+
+    def library_items(self, profile: str) -> list[LibraryItem]:
+        rows = self.conn.execute(
+            "SELECT key, title, abstract, authors, arxiv_id, doi, date, source, added FROM profile_items "
+            "WHERE profile=? ORDER BY rowid", (profile,))
+        return [LibraryItem(r[0], r[1], r[2], tuple(orjson.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
+                for r in rows]
+
+    def add_feedback(self, entries: Sequence[FeedbackEntry]) -> None:
+        self._writable()
+        self.conn.executemany(
+            "INSERT INTO profile_feedback (profile, arxiv_id, verdict, at) VALUES (?,?,?,?) "
+            "ON CONFLICT (profile, arxiv_id) DO UPDATE SET verdict=excluded.verdict, at=excluded.at",
+            [(e.profile, e.arxiv_id, e.verdict, e.at) for e in entries],
+        )
+
+    def feedback_for(self, profile: str) -> list[FeedbackEntry]:
+        rows = self.conn.execute(
+            "SELECT profile, arxiv_id, verdict, at FROM profile_feedback WHERE profile=? "
+            "ORDER BY at, arxiv_id",
+            (profile,))
+        return [FeedbackEntry(*r) for r in rows]
+
+    def mark_seen(self, entries: Sequence[SeenEntry]) -> None:
+        self._writable()
+        self.conn.executemany(
+            "INSERT INTO profile_seen (profile, arxiv_id, version, abstract_hash, shown_at) "
+            "VALUES (?,?,?,?,?) "
+            "ON CONFLICT (profile, arxiv_id) DO UPDATE SET version=excluded.version, "
+            "abstract_hash=excluded.abstract_hash, shown_at=excluded.shown_at",
+            [(e.profile, e.arxiv_id, e.version, e.abstract_hash, e.shown_at) for e in entries],
+        )
+
+    def seen_for(self, profile: str, ids: Sequence[str]) -> dict[str, SeenEntry]:
+        out: dict[str, SeenEntry] = {}
+        for part in chunks(list(ids)):
+            marks = ",".join("?" * len(part))
+            for r in self.conn.execute(
+                "SELECT profile, arxiv_id, version, abstract_hash, shown_at FROM profile_seen "
+                f"WHERE profile=? AND arxiv_id IN ({marks})", [profile, *part]
+            ):
+                out[r[1]] = SeenEntry(*r)
+        return out
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements so it can run inside our own transaction

@@ -1,0 +1,340 @@
+"""Scoring papers for a profile: the signals, their combination, the calibrated cut, the "why".
+
+Signals, for every candidate paper:
+
+- ``dense``: MiniLM cosine to the library (seed papers, imported items, thumbs-up). Half the
+  mean of the 3 most similar items (a library is several interests, and a paper matches one of
+  them), half zotero-arxiv-daily's recency-weighted mean (weights 1/(1+log10 rank) over the library
+  newest first).
+- ``clf``: a per-profile logistic regression (arxiv-sanity-lite's per-tag SVM idea) over
+  sparse tf-idf (from the search index's term counts) and the dense vector, trained on the
+  library and thumbs-up against thumbs-down and a sample of other papers.
+- ``interest``: cosine to the profile's interest text.
+- ``keywords``: profile phrases present in title or abstract (stemmed, in order).
+- ``author``: a followed author; ``lib_author``: an author of a library paper (names weighted by
+  rarity, since common names collide). ``category``: a wanted category.
+
+Continuous signals are standardised against a *background* sample (other papers, not the day's),
+so a score means "this far above what an unrelated paper gets" and the cut is calibrated per
+profile: a paper is shown only when its combined score beats ``Params.quantile`` of the
+background's. The list is never padded to ``k``. Excluded phrases remove a paper outright.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from paperradar.index.text import terms
+
+
+@dataclass(frozen=True)
+class Params:
+    """Weights of the combination (tuned on half the authors of bench/recommend_bench.py)."""
+
+    w_clf: float = 1.0
+    w_dense: float = 1.0
+    w_interest: float = 1.0
+    w_keyword: float = 2.0
+    w_author: float = 4.0
+    w_lib_author: float = 0.6
+    w_category: float = 0.3
+    topk: int = 3
+    topk_share: float = 0.5  # of the dense signal; the rest is the recency-weighted mean
+    dense_scale: float = 1.0  # dense block's weight beside tf-idf in the classifier
+    C: float = 1.0
+    down_weight: float = 3.0  # a thumbs-down counts as this many sampled negatives
+    quantile: float = 0.99  # cut: beat this share of the background papers
+    use_authors: bool = True  # False: content only (no author names in any feature)
+
+
+@dataclass
+class Corpus:
+    """The papers being scored (or the library, or the background), as the ranker sees them."""
+
+    ids: list[str]
+    dense: np.ndarray  # (n, d) float32, rows L2-normalised
+    sparse: sp.csr_matrix  # (n, V) tf-idf, rows L2-normalised
+    texts: list[str]
+    titles: list[str]
+    authors: list[tuple[str, ...]]
+    categories: list[tuple[str, ...]]
+    dates: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> Corpus:
+        rows = list(rows)
+        return Corpus([self.ids[r] for r in rows], self.dense[rows], self.sparse[rows],
+                      [self.texts[r] for r in rows], [self.titles[r] for r in rows],
+                      [self.authors[r] for r in rows], [self.categories[r] for r in rows],
+                      [self.dates[r] for r in rows] if self.dates else [])
+
+
+@dataclass
+class Wants:
+    """What the profile says directly (besides its library)."""
+
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    interest: np.ndarray | None = None  # embedded interest text
+    vocab: dict[str, int] | None = None  # stem -> column of ``Corpus.sparse``: a fast pre-filter
+
+
+@dataclass
+class Scored:
+    row: int
+    score: float
+    percentile: float
+    why: str
+    signals: dict
+
+
+def name_key(name: str) -> str:
+    """``"José A. García-Pérez"`` -> ``"j garcia-perez"``: first initial + last name, no accents."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z\s-]", " ", text)
+    parts = text.split()
+    if not parts:
+        return ""
+    return f"{parts[0][0]} {parts[-1]}" if len(parts) > 1 else parts[0]
+
+
+def _phrases(phrases: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    out = []
+    for p in phrases:
+        stems = tuple(terms(p))
+        if stems:
+            out.append((p, stems))
+    return out
+
+
+def _matches(text_terms: list[str], phrases: list[tuple[str, tuple[str, ...]]]) -> list[str]:
+    found = []
+    joined = " " + " ".join(text_terms) + " "
+    for label, stems in phrases:
+        if " " + " ".join(stems) + " " in joined:
+            found.append(label)
+    return found
+
+
+def recency_weights(dates: Sequence[str | None]) -> np.ndarray:
+    """zotero-arxiv-daily's weights: library newest first, w = 1/(1+log10(rank)), summing to 1."""
+    order = sorted(range(len(dates)), key=lambda i: dates[i] or "", reverse=True)
+    w = np.empty(len(dates), dtype=np.float32)
+    for rank, i in enumerate(order, 1):
+        w[i] = 1.0 / (1.0 + math.log10(rank))
+    return w / w.sum() if len(w) else w
+
+
+class Ranker:
+    """Fitted once per (profile, library, feedback); scores any :class:`Corpus` with the same features."""
+
+    def __init__(self, library: Corpus, background: Corpus, wants: Wants, params: Params | None = None,
+                 ups: Corpus | None = None, downs: Corpus | None = None, seed: int = 0) -> None:
+        self.p = params or Params()
+        self.wants = wants
+        pos = library if ups is None or not len(ups) else _concat(library, ups)
+        self.pos = pos
+        self.lib_titles = pos.titles
+        self.weights = recency_weights(pos.dates or [None] * len(pos)) if len(pos) else np.zeros(0)
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(background))
+        half = len(order) // 2
+        self.neg = background.take(order[:half])
+        self.calib = background.take(order[half:])
+        self.downs = downs
+        self.kw = _phrases(wants.keywords)
+        self.ex = _phrases(wants.exclude)
+        self.follow = {name_key(a) for a in wants.authors} - {""}
+        self.lib_authors = self._author_weights(pos, background) if self.p.use_authors else {}
+        self.clf = self._fit() if len(pos) else None
+        self.bg_stats = self._stats(self.calib)
+        calib_scores = self._combine(self._signals(self.calib))
+        self.bg_sorted = np.sort(calib_scores)
+        self.threshold = float(np.quantile(calib_scores, self.p.quantile)) if len(calib_scores) else 0.0
+
+    # -- fitting ----------------------------------------------------------------------------------
+    def _features(self, c: Corpus) -> sp.csr_matrix:
+        blocks = [c.sparse, sp.csr_matrix(c.dense * self.p.dense_scale)]
+        return sp.hstack(blocks, format="csr")
+
+    def _fit(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        parts = [self.pos, self.neg]
+        weights = [np.ones(len(self.pos)), np.ones(len(self.neg))]
+        labels = [np.ones(len(self.pos)), np.zeros(len(self.neg))]
+        if self.downs is not None and len(self.downs):
+            parts.append(self.downs)
+            weights.append(np.full(len(self.downs), self.p.down_weight))
+            labels.append(np.zeros(len(self.downs)))
+        x = sp.vstack([self._features(c) for c in parts], format="csr")
+        y = np.concatenate(labels)
+        if len(set(y)) < 2:
+            return None
+        clf = LogisticRegression(C=self.p.C, class_weight="balanced", solver="liblinear", max_iter=200)
+        clf.fit(x, y, sample_weight=np.concatenate(weights))
+        return clf
+
+    def _author_weights(self, pos: Corpus, background: Corpus) -> dict[str, float]:
+        """Library authors, each weighted by how rare the name is in the background."""
+        df: dict[str, int] = {}
+        for names in background.authors:
+            for k in {name_key(a) for a in names}:
+                df[k] = df.get(k, 0) + 1
+        n = max(len(background), 1)
+        counts: dict[str, int] = {}
+        for names in pos.authors:
+            for k in {name_key(a) for a in names} - {""}:
+                counts[k] = counts.get(k, 0) + 1
+        return {k: math.log((n + 1) / (df.get(k, 0) + 1)) * min(c, 3) / 3 for k, c in counts.items()}
+
+    # -- scoring ----------------------------------------------------------------------------------
+    def _signals(self, c: Corpus) -> dict[str, np.ndarray]:
+        n = len(c)
+        out: dict[str, np.ndarray] = {}
+        if len(self.pos) and n:
+            sims = c.dense @ self.pos.dense.T
+            k = min(self.p.topk, sims.shape[1])
+            top = -np.partition(-sims, k - 1, axis=1)[:, :k].mean(axis=1)
+            out["dense"] = self.p.topk_share * top + (1 - self.p.topk_share) * (sims @ self.weights)
+            out["_best"] = sims.argmax(axis=1)
+            out["_best_cos"] = sims.max(axis=1)
+        if self.clf is not None and n:
+            out["clf"] = self.clf.decision_function(self._features(c))
+        if self.wants.interest is not None and n:
+            out["interest"] = c.dense @ self.wants.interest
+        return out
+
+    def _stats(self, c: Corpus) -> dict[str, tuple[float, float]]:
+        sig = self._signals(c)
+        return {k: (float(v.mean()), float(v.std()) or 1.0) for k, v in sig.items() if not k.startswith("_")}
+
+    def _combine(self, sig: dict[str, np.ndarray], extra: np.ndarray | None = None) -> np.ndarray:
+        weights = {"dense": self.p.w_dense, "clf": self.p.w_clf, "interest": self.p.w_interest}
+        total: np.ndarray | None = None
+        for name, w in weights.items():
+            if name in sig and name in self.bg_stats:
+                mean, std = self.bg_stats[name]
+                part = w * (sig[name] - mean) / std
+                total = part if total is None else total + part
+        if total is None:
+            size = next((len(v) for v in sig.values()), len(extra) if extra is not None else 0)
+            total = np.zeros(size)
+        return total if extra is None else total + extra
+
+    def _may_match(self, c: Corpus, phrases: list[tuple[str, tuple[str, ...]]]) -> np.ndarray:
+        """Rows whose term counts hold every stem of some phrase (only those are tokenised)."""
+        if not phrases:
+            return np.zeros(len(c), dtype=bool)
+        vocab = self.wants.vocab
+        if vocab is None:
+            return np.ones(len(c), dtype=bool)
+        out = np.zeros(len(c), dtype=bool)
+        for _, stems in phrases:
+            cols = [vocab.get(s) for s in stems]
+            if any(col is None or col >= c.sparse.shape[1] for col in cols):
+                return np.ones(len(c), dtype=bool)  # a word the index never saw: look at every text
+            present = (c.sparse[:, cols] > 0).sum(axis=1)
+            out |= np.asarray(present).ravel() == len(cols)
+        return out
+
+    def score(self, c: Corpus) -> list[Scored]:
+        """Every paper of ``c`` above the calibrated cut, best first, each with its why."""
+        sig = self._signals(c)
+        extra = np.zeros(len(c))
+        details: list[dict] = [{} for _ in range(len(c))]
+        keep = np.ones(len(c), dtype=bool)
+        maybe = self._may_match(c, self.kw + self.ex)
+        for i in range(len(c)):
+            text_terms = terms(c.texts[i]) if maybe[i] else []
+            if self.ex and _matches(text_terms, self.ex):
+                keep[i] = False
+                continue
+            d = details[i]
+            if self.kw:
+                found = _matches(text_terms, self.kw)
+                if found:
+                    d["keywords"] = found
+                    extra[i] += self.p.w_keyword * min(len(found), 2)
+            keys = [name_key(a) for a in c.authors[i]]
+            followed = [a for a, k in zip(c.authors[i], keys, strict=True) if k in self.follow]
+            if followed:
+                d["authors"] = followed
+                extra[i] += self.p.w_author
+            if self.lib_authors:
+                shared = [(self.lib_authors[k], a) for a, k in zip(c.authors[i], keys, strict=True)
+                          if k in self.lib_authors]
+                if shared:
+                    extra[i] += self.p.w_lib_author * min(sum(w for w, _ in shared), 12.0) / 4
+                    d["library_authors"] = [a for _, a in sorted(shared, reverse=True)][:2]
+            wanted = [cat for cat in c.categories[i] if _in_category(cat, self.wants.categories)]
+            if wanted:
+                extra[i] += self.p.w_category
+                d["category"] = wanted[0]
+        total = self._combine(sig, extra)
+        order = np.argsort(-total, kind="stable")
+        out = []
+        for row in order:
+            if not keep[row] or total[row] <= self.threshold:
+                continue
+            d = details[row]
+            if "_best" in sig:
+                d["similar"] = {"title": self.lib_titles[int(sig["_best"][row])],
+                                "cosine": round(float(sig["_best_cos"][row]), 3)}
+            for name in ("dense", "clf", "interest"):
+                if name in sig:
+                    d[name] = round(float(sig[name][row]), 4)
+            pct = float(np.searchsorted(self.bg_sorted, total[row]) / max(len(self.bg_sorted), 1))
+            out.append(Scored(int(row), round(float(total[row]), 4), round(pct, 4), why(d), d))
+        return out
+
+
+def _in_category(cat: str, wanted: Sequence[str]) -> bool:
+    c = cat.lower()
+    return any(c == w.lower() or c.startswith(w.lower() + ".") for w in wanted)
+
+
+def _concat(a: Corpus, b: Corpus) -> Corpus:
+    return Corpus(a.ids + b.ids, np.vstack([a.dense, b.dense]), sp.vstack([a.sparse, b.sparse], format="csr"),
+                  a.texts + b.texts, a.titles + b.titles, a.authors + b.authors, a.categories + b.categories,
+                  (a.dates or [""] * len(a)) + (b.dates or [""] * len(b)))
+
+
+def _short(title: str, width: int = 70) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= width else title[:width - 1].rstrip() + "…"
+
+
+def why(d: dict) -> str:
+    """One line: matched keywords, a followed author, the most similar library paper."""
+    parts = []
+    if d.get("keywords"):
+        parts.append("keywords: " + ", ".join(d["keywords"]))
+    if d.get("authors"):
+        parts.append("followed author: " + ", ".join(d["authors"][:2]))
+    if d.get("similar") and d["similar"]["cosine"] >= 0.3:
+        parts.append(f"like \"{_short(d['similar']['title'])}\" (cos {d['similar']['cosine']:.2f})")
+    elif d.get("clf") is not None and d["clf"] > 0:
+        parts.append("matches your library")
+    if d.get("library_authors"):
+        parts.append("by " + ", ".join(d["library_authors"]) + " (in your library)")
+    if d.get("interest") is not None and d["interest"] >= 0.3 and len(parts) < 2:
+        parts.append(f"close to your interests (cos {d['interest']:.2f})")
+    if d.get("category") and not parts:
+        parts.append(f"in {d['category']}")
+    return "; ".join(parts) or "above your threshold"
+
+
+__all__ = ["Corpus", "Params", "Ranker", "Scored", "Wants", "name_key", "recency_weights", "replace", "why"]
