@@ -49,6 +49,13 @@ TABLES = (
           ("arxiv_id", "source", "model", "language", "prompt_version")),
     Table("code_links", ("arxiv_id", "url", "stars", "last_update"), ("arxiv_id",)),
     Table("meta", ("key", "value"), ("key",)),
+    # reader profiles (migration 0003); profiles first, the others refer to them
+    Table("profiles", ("name", "settings", "created", "updated"), ("name",)),
+    Table("profile_items", ("profile", "key", "arxiv_id", "doi", "title", "abstract", "authors", "date",
+                            "source", "added"), ()),
+    Table("profile_feedback", ("profile", "arxiv_id", "verdict", "at"), ("profile", "arxiv_id")),
+    Table("profile_seen", ("profile", "arxiv_id", "version", "abstract_hash", "shown_at"),
+          ("profile", "arxiv_id")),
 )
 BOOKKEEPING = {"paperradar_migrations", "paperradar_work"}  # schema record; worker queue (not copied)
 

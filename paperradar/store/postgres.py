@@ -36,16 +36,27 @@ from contextlib import contextmanager, suppress
 from importlib import resources
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg import sql as pg_sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from paperradar.models import CodeLink, Listing, Paper, Summary
+from paperradar.models import (
+    CodeLink,
+    FeedbackEntry,
+    LibraryItem,
+    Listing,
+    Paper,
+    ProfileRecord,
+    SeenEntry,
+    Summary,
+)
 from paperradar.store.base import DayCount, HistoryEntry, StoreError, StoreNotFound
 from paperradar.store.sqlite import (
     PAPER_COLUMNS,
     SUMMARY_COLUMNS,
+    _json_list,
     _split_sql,
     json_to_paper,
     paper_to_json,
@@ -211,9 +222,9 @@ class PostgresStore:
                 conn.execute(MIGRATE_LOCK)
                 conn.execute("CREATE TABLE IF NOT EXISTS paperradar_migrations (version integer PRIMARY KEY, "
                              "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-                current = self._schema_version(conn) or 0
+                applied = {row[0] for row in conn.execute("SELECT version FROM paperradar_migrations")}
                 for number, name, sql in migrations():
-                    if number <= current:
+                    if number in applied:  # by number, so one merged in late is still applied
                         continue
                     with conn.transaction():
                         for statement in _split_sql(sql):
@@ -478,3 +489,71 @@ class PostgresStore:
     def set_meta(self, key: str, value: str) -> None:
         self._write("INSERT INTO meta (key, value) VALUES (%s, %s) "
                     "ON CONFLICT (key) DO UPDATE SET value=excluded.value", [(key, value)])
+
+    # -- reader profiles (migration 0003) ---------------------------------------
+    def put_profile(self, profile: ProfileRecord) -> None:
+        self._write(
+            "INSERT INTO profiles (name, settings, created, updated) VALUES (%s,%s,%s,%s) "
+            "ON CONFLICT (name) DO UPDATE SET settings=excluded.settings, updated=excluded.updated",
+            [(profile.name, orjson.dumps(profile.settings).decode(), profile.created, profile.updated)],
+        )
+
+    def get_profile(self, name: str) -> ProfileRecord | None:
+        rows = self._rows("SELECT name, settings, created, updated FROM profiles WHERE name=%s", (name,))
+        return ProfileRecord(rows[0][0], orjson.loads(rows[0][1]), rows[0][2], rows[0][3]) if rows else None
+
+    def list_profiles(self) -> list[ProfileRecord]:
+        rows = self._rows("SELECT name, settings, created, updated FROM profiles ORDER BY name")
+        return [ProfileRecord(r[0], orjson.loads(r[1]), r[2], r[3]) for r in rows]
+
+    def delete_profile(self, name: str) -> bool:
+        return self._write("DELETE FROM profiles WHERE name=%s", [(name,)]) > 0
+
+    def add_library_items(self, profile: str, items: Sequence[LibraryItem]) -> int:
+        return self._write(
+            "INSERT INTO profile_items (profile, key, arxiv_id, doi, title, abstract, authors, date, source, "
+            "added) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (profile, key) DO UPDATE SET "
+            "arxiv_id=excluded.arxiv_id, doi=excluded.doi, title=excluded.title, abstract=excluded.abstract, "
+            "authors=excluded.authors, date=excluded.date, source=excluded.source "
+            "WHERE (profile_items.arxiv_id, profile_items.doi, profile_items.title, profile_items.abstract, "
+            "profile_items.authors, profile_items.date, profile_items.source) IS DISTINCT FROM "
+            "(excluded.arxiv_id, excluded.doi, excluded.title, excluded.abstract, excluded.authors, "
+            "excluded.date, excluded.source)",
+            [(profile, i.key, i.arxiv_id, i.doi, i.title, i.abstract, _json_list(i.authors), i.date,
+              i.source, i.added or "") for i in items],
+        )
+
+    def library_items(self, profile: str) -> list[LibraryItem]:
+        rows = self._rows(
+            "SELECT key, title, abstract, authors, arxiv_id, doi, date, source, added FROM profile_items "
+            "WHERE profile=%s ORDER BY id", (profile,))
+        return [LibraryItem(r[0], r[1], r[2], tuple(orjson.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
+                for r in rows]
+
+    def add_feedback(self, entries: Sequence[FeedbackEntry]) -> None:
+        self._write(
+            "INSERT INTO profile_feedback (profile, arxiv_id, verdict, at) VALUES (%s,%s,%s,%s) "
+            "ON CONFLICT (profile, arxiv_id) DO UPDATE SET verdict=excluded.verdict, at=excluded.at",
+            [(e.profile, e.arxiv_id, e.verdict, e.at) for e in entries],
+        )
+
+    def feedback_for(self, profile: str) -> list[FeedbackEntry]:
+        rows = self._rows("SELECT profile, arxiv_id, verdict, at FROM profile_feedback WHERE profile=%s "
+                          "ORDER BY at, arxiv_id", (profile,))
+        return [FeedbackEntry(*r) for r in rows]
+
+    def mark_seen(self, entries: Sequence[SeenEntry]) -> None:
+        self._write(
+            "INSERT INTO profile_seen (profile, arxiv_id, version, abstract_hash, shown_at) "
+            "VALUES (%s,%s,%s,%s,%s) "
+            "ON CONFLICT (profile, arxiv_id) DO UPDATE SET version=excluded.version, "
+            "abstract_hash=excluded.abstract_hash, shown_at=excluded.shown_at",
+            [(e.profile, e.arxiv_id, e.version, e.abstract_hash, e.shown_at) for e in entries],
+        )
+
+    def seen_for(self, profile: str, ids: Sequence[str]) -> dict[str, SeenEntry]:
+        if not ids:
+            return {}
+        rows = self._rows("SELECT profile, arxiv_id, version, abstract_hash, shown_at FROM profile_seen "
+                          "WHERE profile=%s AND arxiv_id = ANY(%s)", (profile, list(ids)))
+        return {r[1]: SeenEntry(*r) for r in rows}

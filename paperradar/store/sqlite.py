@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 
+from paperradar.clock import now_iso
 from paperradar.models import (
     CodeLink,
     FeedbackEntry,
@@ -217,24 +218,45 @@ class SQLiteStore:
         return conn
 
     def _migrate(self) -> None:
+        """Apply every migration not applied yet, each in its own transaction.
+
+        Applied numbers are recorded one by one (table ``paperradar_migrations``), so a
+        migration that lands after a higher-numbered one (branches merged in another order)
+        is still applied; ``PRAGMA user_version`` holds the highest, for older paperradars.
+        A store without the table was written when versions were only counted: everything up
+        to its ``user_version`` is applied.
+        """
         current = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if current > self.SCHEMA_VERSION:
+        applied = self._applied_migrations(current)
+        newer = [v for v in applied if v > self.SCHEMA_VERSION]
+        if current > self.SCHEMA_VERSION or newer:
             raise StoreError(
-                f"store {self.location} has schema version {current}, newer than this "
+                f"store {self.location} has schema version {max([current, *newer])}, newer than this "
                 f"paperradar understands ({self.SCHEMA_VERSION}); upgrade paperradar"
             )
-        if current == self.SCHEMA_VERSION:
+        pending = [(v, sql) for v, sql in _migrations() if v not in applied]
+        if not pending:
             return
         if self.read_only:
             self._upgrade_then_reopen(current)
             return
-        for version, sql in _migrations():
-            if version <= current:
-                continue
+        for version, sql in pending:
             with self.transaction():
                 for statement in _split_sql(sql):
                     self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version={version}")
+                self.conn.execute("CREATE TABLE IF NOT EXISTS paperradar_migrations "
+                                  "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+                self.conn.executemany("INSERT OR IGNORE INTO paperradar_migrations VALUES (?, ?)",
+                                      [(v, now_iso()) for v in sorted(applied | {version})])
+                applied.add(version)
+                self.conn.execute(f"PRAGMA user_version={max(applied)}")
+
+    def _applied_migrations(self, user_version: int) -> set[int]:
+        has_table = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='paperradar_migrations'").fetchone()
+        if has_table:
+            return {row[0] for row in self.conn.execute("SELECT version FROM paperradar_migrations")}
+        return {v for v, _ in _migrations() if v <= user_version}
 
     def _upgrade_then_reopen(self, current: int) -> None:
         """A store from an older paperradar, opened read-only: upgrade it through a
