@@ -16,7 +16,8 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     │   ├── FieldError               one record's field (becomes a Rejection)
     │   ├── XMLProblem               unsafe or malformed XML
     │   ├── DatasetError             an evaluation/training data set (CSAbstruct, BEIR, references)
-    │   └── PromptError              a prompt file
+    │   ├── PromptError              a prompt file
+    │   └── FormError                a web request's parameter (names it); a 400 page
     ├── StoreError                   the store cannot be opened, read or written
     │   └── StoreNotFound            a read-only command was pointed at no store
     ├── NetworkError                 an HTTP exchange failed for good
@@ -30,7 +31,8 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     ├── EmbeddingError               an embedding backend failed
     ├── LLMError                     an LLM request failed for good
     │   └── LLMResponseError         the reply held no usable summary
-    └── DigestError                  a digest cannot be made as asked
+    ├── DigestError                  a digest cannot be made as asked
+    └── SiteError                    the static site cannot be written where asked
 """
 
 from __future__ import annotations
@@ -78,6 +80,16 @@ class DatasetError(InputError):
 
 class PromptError(InputError):
     """The prompt file is malformed (no version line or missing sections)."""
+
+
+class FormError(InputError):
+    """A web request's parameter is unusable (too long, not a date, unknown mode);
+    ``field`` names it, and the page or JSON answer says what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 class StoreError(PaperradarError, RuntimeError):
@@ -145,3 +157,7 @@ class LLMResponseError(PaperradarError, ValueError):
 
 class DigestError(PaperradarError, ValueError):
     """A digest cannot be made as asked (e.g. no listings on that date); the message says why."""
+
+
+class SiteError(PaperradarError, RuntimeError):
+    """The static site cannot be written where asked (the folder is a file, say)."""

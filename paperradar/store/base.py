@@ -112,3 +112,9 @@ class Store(Protocol):
 
     def set_meta(self, key: str, value: str) -> None: ...
 
+    # -- change detection (readers that cache, such as the web app) -----------
+    def data_version(self) -> int:
+        """A number that differs from this handle's previous answer whenever another
+        connection has committed a change since then (SQLite's ``PRAGMA data_version``);
+        a reader compares it before reusing anything it derived from the store."""
+

@@ -451,6 +451,10 @@ class SQLiteStore:
             (key, value),
         )
 
+    # -- change detection -------------------------------------------------------
+    def data_version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements so it can run inside our own transaction
