@@ -409,8 +409,6 @@ def paper(request: Request) -> Response:
         if page is None:
             raise PageError(404, "No such paper", f"The store has no paper {arxiv_id}.")
         feeds_ = [("Latest papers", "/feeds/latest.atom")]
-        if page.primary_category:
-            feeds_.append((f"arXiv {page.primary_category}", Links().feed_category(page.primary_category)))
         return _make(render("paper.html.j2", _links(request), feeds_, p=page), HTML)
 
     return cached(request, ("paper", arxiv_id, lang), make)
