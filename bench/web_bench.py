@@ -4,7 +4,8 @@
                                    [--seconds 30] [--json]
 
 Builds (once, kept in ``--workdir``) a store of every day in ``../shared/data`` with its
-search index (real MiniLM embeddings), starts ``paperradar serve --workers N`` on
+search index (random unit vectors of MiniLM's shape unless ``--real-vectors``; queries are
+always embedded by MiniLM), starts ``paperradar serve --workers N`` on
 127.0.0.1, then for each route runs ``--clients`` concurrent keep-alive clients for
 ``--seconds`` (never longer: every loop is bounded by the deadline) and reports
 requests/s and p50/p99 latency:
@@ -40,9 +41,16 @@ import httpx  # noqa: E402
 DAYS = REPO.parent / "shared" / "data" / "arxiv_daily_ai_enhanced" / "days"
 
 
-def setup(workdir: Path) -> tuple[Path, Path]:
+def setup(workdir: Path, real_vectors: bool) -> tuple[Path, Path]:
+    """The store and its index. Without ``real_vectors`` the dense side holds random unit vectors
+    labelled with the real model's space: queries are still embedded by MiniLM and every
+    product is the same size, so timings are those of a real index (embedding 14k abstracts
+    takes an hour on a busy 2-core machine); similar papers and rankings are then meaningless."""
+    import numpy as np
+
     from paperradar.embed import make_embedder
-    from paperradar.index.state import catch_up
+    from paperradar.index.dense import VectorStore
+    from paperradar.index.state import catch_up, content_hash, document_text
     from paperradar.ingest import ingest_paths
     from paperradar.store import open_store
 
@@ -51,7 +59,20 @@ def setup(workdir: Path) -> tuple[Path, Path]:
     if store.count_papers() == 0:
         ingest_paths(store, sorted(DAYS.glob("*.jsonl.gz")))
     t0 = time.perf_counter()
-    report = catch_up(store, data / "index", make_embedder())
+    model = make_embedder()
+    if real_vectors:
+        report = catch_up(store, data / "index", model)
+    else:
+        report = catch_up(store, data / "index", None)
+        vectors = VectorStore(data / "index")
+        papers = list(store.iter_papers())
+        meta = vectors.meta()
+        if meta is None or meta["space"] != model.space or len(vectors.load()[0]) != len(papers):
+            vectors.reset(model.space, model.dim)
+            rng = np.random.default_rng(0)
+            vec = rng.normal(size=(len(papers), model.dim)).astype(np.float32)
+            vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+            vectors.append([(p.arxiv_id, content_hash(document_text(p))) for p in papers], vec)
     print(f"index: {report.as_dict()} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     store.close()
     return db, data
@@ -153,10 +174,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--real-vectors", action="store_true",
+                    help="embed every paper with MiniLM (slow) instead of random vectors of the same shape")
     args = ap.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    db, data = setup(workdir)
+    db, data = setup(workdir, args.real_vectors)
     date, ids, queries, in_process = pick_targets(db, data, args.queries)
 
     with socket.socket() as s:
@@ -168,6 +191,7 @@ def main() -> None:
                "serve", "--port", str(port), "--workers", str(args.workers)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results: dict = {"workers": args.workers, "clients": args.clients, "seconds": args.seconds,
+                     "vectors": "real" if args.real_vectors else "random (timing only)",
                      "day": date, "in_process_search": in_process}
     try:
         deadline = time.monotonic() + 120
