@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := $(VENV)/.test-tools
 
-.PHONY: run test lint bench clean
+.PHONY: run serve test lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (or run: make PYTHON=python3 ...)"; exit 1; }
@@ -24,6 +24,10 @@ $(TOOLS): $(STAMP) scripts/install-test-tools.sh
 
 run: $(STAMP)
 	$(BIN)/paperradar run
+
+# The website of the store `make run` filled, on http://127.0.0.1:8000/ (Ctrl-C stops).
+serve: $(STAMP)
+	$(BIN)/paperradar serve
 
 test: $(TOOLS)
 	$(BIN)/ruff check paperradar tests bench scripts

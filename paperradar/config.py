@@ -80,6 +80,13 @@ SETTINGS: tuple[Setting, ...] = (
             "LLM response cache file; default: llm-cache.sqlite in the data folder"),
     Setting("llm.price_in", "PAPERRADAR_LLM_PRICE_IN", float, 0.0, "US$ per 1M prompt tokens"),
     Setting("llm.price_out", "PAPERRADAR_LLM_PRICE_OUT", float, 0.0, "US$ per 1M completion tokens"),
+    Setting("web.host", "PAPERRADAR_WEB_HOST", str, "127.0.0.1",
+            "address `paperradar serve` binds to (loopback: only this machine)"),
+    Setting("web.port", "PAPERRADAR_WEB_PORT", int, 8000, "port `paperradar serve` listens on"),
+    Setting("web.workers", "PAPERRADAR_WEB_WORKERS", int, 1,
+            "worker processes of `paperradar serve` (they share the store and the on-disk index)"),
+    Setting("web.base_url", "PAPERRADAR_WEB_BASE_URL", str, None,
+            "public URL of the static site (e.g. https://me.github.io/papers/), for absolute feed links"),
     # input limits (docs/sources.md "Input limits and sanitising"): a record over one is rejected
     Setting("limits.title_chars", "PAPERRADAR_MAX_TITLE_CHARS", int, 2_000, "longest accepted title"),
     Setting("limits.abstract_chars", "PAPERRADAR_MAX_ABSTRACT_CHARS", int, 100_000,

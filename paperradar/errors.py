@@ -17,7 +17,8 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     │   ├── XMLProblem               unsafe or malformed XML
     │   ├── DatasetError             an evaluation/training data set (CSAbstruct, BEIR, references)
     │   ├── PromptError              a prompt file
-    │   └── LibraryError             a library file (BibTeX, RIS, CSL-JSON, Zotero CSV) cannot be read at all
+    │   ├── LibraryError             a library file (BibTeX, RIS, CSL-JSON, Zotero CSV) cannot be read at all
+    │   └── FormError                a web request's parameter (names it); a 400 page
     ├── StoreError                   the store cannot be opened, read or written
     │   └── StoreNotFound            a read-only command was pointed at no store
     ├── NetworkError                 an HTTP exchange failed for good
@@ -33,8 +34,9 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     ├── LLMError                     an LLM request failed for good
     │   └── LLMResponseError         the reply held no usable summary
     ├── DigestError                  a digest cannot be made as asked
-    └── ProfileError                 a reader profile is invalid or cannot be used as asked
-        └── ProfileNotFound          no profile has that name
+    ├── ProfileError                 a reader profile is invalid or cannot be used as asked
+    │   └── ProfileNotFound          no profile has that name
+    └── SiteError                    the static site cannot be written where asked
 """
 
 from __future__ import annotations
@@ -82,6 +84,16 @@ class DatasetError(InputError):
 
 class PromptError(InputError):
     """The prompt file is malformed (no version line or missing sections)."""
+
+
+class FormError(InputError):
+    """A web request's parameter is unusable (too long, not a date, unknown mode);
+    ``field`` names it, and the page or JSON answer says what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 class StoreError(PaperradarError, RuntimeError):
@@ -169,5 +181,7 @@ class ProfileError(PaperradarError, ValueError):
     """A reader profile is invalid (bad name, unknown verdict) or cannot be used as asked."""
 
 
-class ProfileNotFound(ProfileError):  # noqa: N818 - reads as what happened
+class ProfileNotFound(ProfileError):  # reads as what happened
     """No profile has that name; the message lists the ones there are."""
+class SiteError(PaperradarError, RuntimeError):
+    """The static site cannot be written where asked (the folder is a file, say)."""

@@ -25,10 +25,13 @@ def test_run_without_categories_uses_the_sample(tmp_path):
     assert out["source"] == "bundled sample" and out["date"] == "2026-06-29"
     assert out["papers"] == 166 and sum(out["categories"].values()) == 166
     assert "no categories configured" in res.stderr
-    html = (tmp_path / "site" / "2026-06-29.html").read_text(encoding="utf-8")
+    site = tmp_path / "site"
+    html = (site / "day" / "2026-06-29.html").read_text(encoding="utf-8")
     assert "2026-06-29" in html and html.count("arxiv.org/abs/") >= 166
-    written = {p.name for p in (tmp_path / "site").iterdir()}
-    assert written >= {"index.html", "2026-06-29.md", "2026-06-29.json"}
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="./day/{d}.html"' in index for d in ("2026-06-26", "2026-06-27", "2026-06-29"))
+    assert (site / "day" / "2026-06-29.md").exists() and (site / "api" / "day" / "2026-06-29.json").exists()
+    assert out["serve"].endswith("serve") and "--db" in out["serve"]
     again = invoke(tmp_path, "--json", env={"PAPERRADAR_CATEGORIES": ""})
     assert json.loads(again.stdout)["ingest"]["new"] == 0  # re-running is idempotent
 
@@ -42,6 +45,7 @@ def test_run_offline_with_categories_falls_back_and_says_so(tmp_path):
     assert res.exit_code == 0, res.output
     assert "cannot reach arXiv" in res.stderr and "bundled sample" in res.stderr
     assert "digest for 2026-06-29" in res.stdout
+    assert "serve it: paperradar --db" in res.stdout
 
 
 def test_run_fetches_live_feed_when_reachable(tmp_path, httpserver):
@@ -53,4 +57,4 @@ def test_run_fetches_live_feed_when_reachable(tmp_path, httpserver):
     out = json.loads(res.stdout)
     assert out["source"].startswith("arXiv announcement feeds for cs.AI")
     assert out["ingest"]["new"] > 0 and out["date"] == "2025-01-07"
-    assert (tmp_path / "site" / "2025-01-07.html").exists()
+    assert (tmp_path / "site" / "day" / "2025-01-07.html").exists()

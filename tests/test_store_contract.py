@@ -474,3 +474,20 @@ def test_profile_writes_refused_read_only(backend: Backend, store: Store) -> Non
         assert reader.list_profiles() == []
     finally:
         reader.close()
+
+
+def test_data_version_moves_when_another_handle_commits(backend: Backend, store: Store) -> None:
+    """Readers that cache (the web app) compare data_version before reusing what they derived."""
+    with store.transaction():
+        store.set_meta("seed", "0")
+    reader = backend.open(read_only=True)
+    try:
+        before = reader.data_version()
+        assert reader.data_version() == before  # nothing committed in between
+        with store.transaction():
+            store.insert_papers([paper(1)], "2026-06-30T00:00:00Z")
+        after = reader.data_version()
+        assert after != before
+        assert reader.count_papers() == 1
+    finally:
+        reader.close()

@@ -1,8 +1,9 @@
 """``paperradar run``: the main daily job.
 
 Get today's papers (live RSS when categories are configured and arXiv is
-reachable, otherwise the bundled sample), then render the newest day's digest
-into a folder of static files and say what was written.
+reachable, otherwise the bundled sample), then write the static website (every
+day in the store, the papers, feeds and JSON; see :mod:`paperradar.web.static_site`),
+say what was written and print the command that serves it.
 """
 
 from __future__ import annotations
@@ -61,23 +62,27 @@ def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str
               help=f"arXiv categories to fetch (default: ${ENV_CATEGORIES}).")
 @click.option("--offline", is_flag=True, help="Do not try the network; use the bundled sample.")
 @click.option("--site", "site_dir", default="site", show_default=True, type=click.Path(path_type=Path),
-              help="Folder for the rendered digest files.")
+              help="Folder for the static website (days, papers, feeds, JSON).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @pass_ctx
 def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path, as_json: bool) -> None:
-    """Fetch or load today's papers and render the newest day's digest (Markdown + HTML + JSON)."""
+    """Fetch or load today's papers and write the website: every stored day, its papers, feeds, JSON."""
+    from paperradar.cli.cmd_serve import serve_command_line
+    from paperradar.cli.cmd_site import build_with_progress
     from paperradar.days import day_info, latest_listed_day
-    from paperradar.digest import write_site
 
     store = ctx.store()
     origin, report = _get_papers(ctx, _categories(categories), offline)
     newest = latest_listed_day(store)
-    written = write_site(store, newest, site_dir)
+    site = build_with_progress(ctx, site_dir, None)
     info = day_info(store, newest)
+    serve = serve_command_line(ctx)
     if as_json:
         echo_json({"source": origin, "store": store.location, "ingest": report.as_dict(), "date": newest,
                    "papers": info.papers, "categories": info.per_category, "repeats": info.repeats,
-                   "files": [str(p) for p in written]})
+                   "site": site.as_dict(), "index": str(site_dir / "index.html"),
+                   "files": [str(p) for p in site.written if p.parent == site_dir or p.parent.name == "day"],
+                   "serve": serve})
     else:
         click.echo(f"source: {origin}")
         click.echo(f"store:  {store.location}")
@@ -85,8 +90,10 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
         cats = ", ".join(f"{c} {n}" for c, n in sorted(info.per_category.items(), key=lambda kv: -kv[1]))
         note = f" (repeats {info.repeats})" if info.repeats else ""
         click.echo(f"digest for {newest}{note}: {info.papers} papers: {cats}")
-        for path in written:
-            click.echo(f"  wrote {path}")
+        click.echo(f"site {site_dir}: {site.days} days, {site.papers} paper pages "
+                   f"({len(site.written)} files written, {site.unchanged} unchanged)")
+        click.echo(f"  open {site_dir / 'index.html'}")
+        click.echo(f"serve it: {serve}")
     if report.rejected:
         print_rejections(report)
         sys.exit(EXIT_REJECTED)

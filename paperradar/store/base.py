@@ -149,3 +149,9 @@ class Store(Protocol):
         """Record what a profile was shown (one row per paper: the newest showing wins)."""
 
     def seen_for(self, profile: str, ids: Sequence[str]) -> dict[str, SeenEntry]: ...
+    # -- change detection (readers that cache, such as the web app) -----------
+    def data_version(self) -> int:
+        """A number that differs from this handle's previous answer whenever another
+        connection has committed a change since then (SQLite's ``PRAGMA data_version``);
+        a reader compares it before reusing anything it derived from the store."""
+

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from importlib import resources
@@ -489,6 +490,14 @@ class PostgresStore:
     def set_meta(self, key: str, value: str) -> None:
         self._write("INSERT INTO meta (key, value) VALUES (%s, %s) "
                     "ON CONFLICT (key) DO UPDATE SET value=excluded.value", [(key, value)])
+
+    # -- change detection -----------------------------------------------------
+    def data_version(self) -> int:
+        """Changes whenever a write transaction has committed since the last call: the
+        server's current snapshot (xmin, xmax, in-progress ids) moves exactly then. Writes in
+        other databases of the cluster move it too; a reader then merely rebuilds a cache."""
+        rows = self._rows("SELECT pg_current_snapshot()::text")
+        return zlib.crc32(rows[0][0].encode())
 
     # -- reader profiles (migration 0003) ---------------------------------------
     def put_profile(self, profile: ProfileRecord) -> None:

@@ -482,6 +482,10 @@ class SQLiteStore:
             (key, value),
         )
 
+    # -- change detection -------------------------------------------------------
+    def data_version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
 
     # -- reader profiles (migration 0003) ---------------------------------------
     def put_profile(self, profile: ProfileRecord) -> None:

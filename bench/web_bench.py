@@ -1,0 +1,238 @@
+"""Web app load benchmark: `paperradar serve` on loopback under a bounded load generator.
+
+    nice python bench/web_bench.py [--workdir /tmp/pr_web_bench] [--workers 2] [--clients 16]
+                                   [--seconds 30] [--json]
+
+Builds (once, kept in ``--workdir``) a store of every day in ``../shared/data`` with its
+search index (random unit vectors of MiniLM's shape unless ``--real-vectors``; queries are
+always embedded by MiniLM), starts ``paperradar serve --workers N`` on
+127.0.0.1, then for each route runs ``--clients`` concurrent keep-alive clients for
+``--seconds`` (never longer: every loop is bounded by the deadline) and reports
+requests/s and p50/p99 latency:
+
+- ``/search?q=...`` with mixed real queries (title phrases and 1-4 word fragments of stored papers),
+- ``/day/<the day closest to 300 papers>``,
+- ``/paper/<id>`` over that day's papers.
+
+Beside it: the in-process time of ``SearchIndex.search`` for the same queries (so the web
+overhead is visible), and memory per worker process: RSS, PSS (shared pages divided
+among the processes mapping them) and USS (private pages: what that worker alone adds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+
+DAYS = REPO.parent / "shared" / "data" / "arxiv_daily_ai_enhanced" / "days"
+
+
+def setup(workdir: Path, real_vectors: bool) -> tuple[Path, Path]:
+    """The store and its index. Without ``real_vectors`` the dense side holds random unit vectors
+    labelled with the real model's space: queries are still embedded by MiniLM and every
+    product is the same size, so timings are those of a real index (embedding 14k abstracts
+    takes an hour on a busy 2-core machine); similar papers and rankings are then meaningless."""
+    import numpy as np
+
+    from paperradar.embed import make_embedder
+    from paperradar.index.dense import VectorStore
+    from paperradar.index.state import catch_up, content_hash, document_text
+    from paperradar.ingest import ingest_paths
+    from paperradar.store import open_store
+
+    db, data = workdir / "web.db", workdir / "web.data"
+    store = open_store(str(db))
+    if store.count_papers() == 0:
+        ingest_paths(store, sorted(DAYS.glob("*.jsonl.gz")))
+    t0 = time.perf_counter()
+    model = make_embedder()
+    if real_vectors:
+        report = catch_up(store, data / "index", model)
+    else:
+        report = catch_up(store, data / "index", None)
+        vectors = VectorStore(data / "index")
+        papers = list(store.iter_papers())
+        meta = vectors.meta()
+        if meta is None or meta["space"] != model.space or len(vectors.load()[0]) != len(papers):
+            vectors.reset(model.space, model.dim)
+            rng = np.random.default_rng(0)
+            vec = rng.normal(size=(len(papers), model.dim)).astype(np.float32)
+            vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+            vectors.append([(p.arxiv_id, content_hash(document_text(p))) for p in papers], vec)
+    print(f"index: {report.as_dict()} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    store.close()
+    return db, data
+
+
+def pick_targets(db: Path, data: Path, n_queries: int) -> tuple[str, list[str], list[str], dict]:
+    """The ~300-paper day, paper ids of it, mixed real queries, and in-process search times."""
+    from paperradar.days import day_infos
+    from paperradar.index.search import SearchIndex
+    from paperradar.store import open_store
+
+    store = open_store(str(db), read_only=True)
+    infos = day_infos(store)
+    day = min(infos, key=lambda d: abs(d.papers - 300))
+    ids = list(dict.fromkeys(x.arxiv_id for x in store.listings_on(day.date)))
+    rng = random.Random(0)
+    titles = [p.title for p in store.get_papers(rng.sample(ids, min(200, len(ids)))).values()]
+    queries = []
+    for i, title in enumerate(titles[:n_queries]):
+        words = title.split()
+        if i % 3 == 0 or len(words) < 4:
+            queries.append(" ".join(words))
+        else:
+            start = rng.randrange(0, len(words) - 3)
+            queries.append(" ".join(words[start:start + rng.randint(1, 4)]))
+    index = SearchIndex.open(store, data / "index")
+    index.search("warm up the model", k=21)
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        index.search(q, k=21)
+        times.append((time.perf_counter() - t0) * 1000)
+    store.close()
+    return day.date, ids, queries, {"papers_on_day": day.papers, **summary(times, 0)}
+
+
+def summary(latencies_ms: list[float], seconds: float) -> dict:
+    if not latencies_ms:
+        return {"requests": 0}
+    ordered = sorted(latencies_ms)
+    out = {"requests": len(ordered), "p50_ms": round(statistics.median(ordered), 1),
+           "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1)}
+    if seconds:
+        out["req_per_s"] = round(len(ordered) / seconds, 1)
+    return out
+
+
+async def load(base: str, paths: list[str], clients: int, seconds: float) -> dict:
+    """``clients`` keep-alive clients cycling through ``paths`` until the deadline."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client(n: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers={"accept-encoding": "gzip"}) as http:
+            i = n
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                r = await http.get(paths[i % len(paths)])
+                await r.aread()
+                latencies.append((time.perf_counter() - t0) * 1000)
+                errors += r.status_code != 200
+                i += clients
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    out = summary(latencies, time.perf_counter() - started)
+    out["errors"] = errors
+    return out
+
+
+def memory(pid: int) -> dict:
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            parts = line.split()
+            if parts[0].rstrip(":") in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    return {"rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
+            "uss_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1)}
+
+
+def workers_of(pid: int) -> list[int]:
+    """uvicorn's worker processes: children of the supervisor (excluding its resource tracker)."""
+    out = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"multiprocessing.resource_tracker" not in cmd:
+            out.append(int(child))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workdir", default="/tmp/pr_web_bench")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--real-vectors", action="store_true",
+                    help="embed every paper with MiniLM (slow) instead of random vectors of the same shape")
+    args = ap.parse_args()
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db, data = setup(workdir, args.real_vectors)
+    date, ids, queries, in_process = pick_targets(db, data, args.queries)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "paperradar", "-q", "--db", str(db), "--data-dir", str(data),
+               "serve", "--port", str(port), "--workers", str(args.workers)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results: dict = {"workers": args.workers, "clients": args.clients, "seconds": args.seconds,
+                     "vectors": "real" if args.real_vectors else "random (timing only)",
+                     "day": date, "in_process_search": in_process}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        from urllib.parse import urlencode
+
+        for _ in range(args.workers * 4):  # load the index and the model in every worker
+            httpx.get(base + "/search?q=warm+up", timeout=60)
+        results["memory_idle"] = [memory(p) for p in workers_of(proc.pid)]
+        routes = {
+            "search": [f"/search?{urlencode({'q': q})}" for q in queries],
+            "day": [f"/day/{date}"],
+            "paper": [f"/paper/{pid}" for pid in ids],
+        }
+        for name, paths in routes.items():
+            results[name] = asyncio.run(load(base, paths, args.clients, args.seconds))
+        results["memory_after"] = [memory(p) for p in workers_of(proc.pid)]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"{args.workers} workers, {args.clients} clients, {args.seconds:.0f} s per route; day {date} "
+          f"({in_process['papers_on_day']} papers)")
+    for name in ("search", "day", "paper"):
+        r = results[name]
+        print(f"{name:7s} {r.get('req_per_s', 0):7.1f} req/s  p50 {r.get('p50_ms')} ms  "
+              f"p99 {r.get('p99_ms')} ms  errors {r['errors']}")
+    print(f"in-process SearchIndex.search: p50 {in_process['p50_ms']} ms  p99 {in_process['p99_ms']} ms")
+    for i, m in enumerate(results["memory_after"], 1):
+        print(f"worker {i}: RSS {m['rss_mb']} MB  PSS {m['pss_mb']} MB  USS (its own) {m['uss_mb']} MB")
+
+
+if __name__ == "__main__":
+    main()

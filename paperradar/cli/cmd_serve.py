@@ -1,0 +1,62 @@
+"""``paperradar serve``: the web app (days, papers, search, feeds, JSON API) under uvicorn."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from paperradar import config
+from paperradar.cli.common import Context, pass_ctx
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def serve_command_line(ctx: Context) -> str:
+    """The command that serves the store of ``ctx`` (what ``paperradar run`` prints at its end)."""
+    parts = ["paperradar"]
+    if ctx.db:
+        parts += ["--db", ctx.db]
+    if ctx.data_dir_option:
+        parts += ["--data-dir", ctx.data_dir_option]
+    return " ".join(parts + ["serve"])
+
+
+@click.command("serve")
+@click.option("--host", default=None, metavar="ADDR",
+              help="Address to bind (default: web.host, 127.0.0.1: only this machine can connect).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default: web.port, 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes; they share the store and the memory-mapped index "
+                   "(default: web.workers).")
+@click.option("--reload", is_flag=True, help="Restart when the code changes (development).")
+@pass_ctx
+def command(ctx: Context, host: str | None, port: int | None, workers: int | None, reload: bool) -> None:
+    """Serve the store as a website on this machine: daily papers, paper pages, search,
+    Atom feeds and a JSON API. Read-only; it loads nothing from other hosts."""
+    import uvicorn
+
+    from paperradar.web.app import create_app
+
+    host = host or config.get("web.host")
+    port = config.get("web.port") if port is None else port
+    workers = workers or config.get("web.workers")
+    data_dir = ctx.data_dir
+    app = create_app(ctx.location, data_dir)  # fails here, clearly, when the store is missing
+    if host not in LOOPBACK:
+        click.echo(f"warning: binding to {host}: anyone who can reach this machine on port {port} can read "
+                   "the store; use --host 127.0.0.1 to keep it local", err=True)
+    ctx.info(f"serving {ctx.location} on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
+             f"({workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops")
+    if workers == 1 and not reload:
+        uvicorn.run(app, host=host, port=port, log_level="warning" if ctx.quiet else "info",
+                    proxy_headers=False, server_header=False)
+        return
+    app.state.web.close()
+    # Several processes (or the reloader) import the app by name; it reads the store and data
+    # folder from the environment, as every paperradar command does.
+    os.environ[config.BY_KEY["db"].env] = ctx.location
+    os.environ[config.BY_KEY["data_dir"].env] = str(data_dir)
+    uvicorn.run("paperradar.web.app:app_from_config", factory=True, host=host, port=port,
+                workers=None if reload else workers, reload=reload,
+                log_level="warning" if ctx.quiet else "info", proxy_headers=False, server_header=False)
