@@ -56,6 +56,18 @@ def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str
     return "bundled sample", ingest_with_progress(ctx, sample_files())
 
 
+def _topic_digests(ctx: Context, site_dir: Path, newest: str) -> list[Path]:
+    """Saved topics that are due, rendered into ``site_dir/topics`` (docs/topics.md)."""
+    if not ctx.store().list_topics():
+        return []
+    from paperradar.digest.topic.saved import write_due_topics
+
+    done = write_due_topics(ctx.store(), ctx.index_folder(), site_dir, newest)
+    for why in done.skipped:
+        ctx.info(f"topic {why}")
+    return done.written
+
+
 @click.command("run")
 @click.option("--categories", metavar="C1,C2",
               help=f"arXiv categories to fetch (default: ${ENV_CATEGORIES}).")
@@ -73,6 +85,8 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
     origin, report = _get_papers(ctx, _categories(categories), offline)
     newest = latest_listed_day(store)
     written = write_site(store, newest, site_dir)
+    topics = _topic_digests(ctx, site_dir, newest)
+    written += topics
     info = day_info(store, newest)
     if as_json:
         echo_json({"source": origin, "store": store.location, "ingest": report.as_dict(), "date": newest,
