@@ -6,15 +6,16 @@ benchmarks make exactly the same digest from the same arguments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date as Date
 
+from paperradar.clock import now_iso
 from paperradar.digest.topic import entities as entity_mod
 from paperradar.digest.topic import prose
 from paperradar.digest.topic.model import Theme, TopicDigest, TopicPaper
 from paperradar.digest.topic.selection import Window, select, vectors, window
 from paperradar.digest.topic.themes import build_themes
-from paperradar.errors import DigestError
+from paperradar.errors import DigestError, StoreError
 from paperradar.index.search import SearchIndex
 
 MONTHS = ("Jan.", "Feb.", "Mar.", "Apr.", "May", "Jun.", "Jul.", "Aug.", "Sep.", "Oct.", "Nov.", "Dec.")
@@ -64,7 +65,15 @@ def claims_for(index: SearchIndex, papers: list) -> dict[str, str]:
             out[p.arxiv_id] = claim
         else:
             missing.append(p)
-    out.update(prose.extractive_claims(missing))
+    if missing:
+        stamp = now_iso()
+        made = [replace(m, created=stamp) for m in prose.extractive_summaries(missing)]
+        out.update({m.arxiv_id: prose.clean(m.tldr) for m in made})
+        try:  # keep them, as `paperradar summarize` would: the next digest reuses them
+            with index.store.transaction():
+                index.store.upsert_summaries(made, replace=False)
+        except StoreError:
+            pass  # a read-only store: fine, they are made again next time
     return out
 
 

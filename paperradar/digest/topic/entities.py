@@ -202,7 +202,7 @@ def extract(papers: Sequence[TopicPaper]) -> list[Entity]:
         own = paper_entities(p)
         introduced_here = [name for name, _, is_intro in own if is_intro]
         for name, kind, is_intro in own:
-            key = name.lower()
+            key = name  # exact spelling: "LLaMA" and "Llama" stay apart, each found in its papers
             spelled.setdefault(key, name)
             kinds.setdefault(key, Counter())[kind] += 1
             where.setdefault(key, [])

@@ -46,13 +46,13 @@ def english_claim(paper: Paper, summaries: Sequence[Summary]) -> str | None:
     return clean(english[0].tldr)
 
 
-def extractive_claims(papers: Sequence[Paper]) -> dict[str, str]:
-    """TL;DRs picked from the abstracts by the shipped sentence-role classifier."""
+def extractive_summaries(papers: Sequence[Paper]) -> list[Summary]:
+    """Summaries picked from the abstracts by the shipped sentence-role classifier."""
     if not papers:
-        return {}
+        return []
     from paperradar.enrich.extractive import ExtractiveSummarizer
 
-    return {s.arxiv_id: clean(s.tldr) for s in ExtractiveSummarizer().summarize_papers(list(papers))}
+    return ExtractiveSummarizer().summarize_papers(list(papers))
 
 
 def _lower_first(text: str) -> str:
