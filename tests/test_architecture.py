@@ -114,3 +114,10 @@ def test_layers_import_only_what_comes_before(layer: str) -> None:
 def test_shared_modules_import_only_each_other() -> None:
     for module in SHARED - {"paperradar"}:
         assert GRAPH[module] <= SHARED, (module, GRAPH[module] - SHARED)
+
+
+def test_commands_do_not_import_each_other() -> None:
+    """Each sub-command is a thin shell over the library; what two share lives in cli/common.py."""
+    commands = [m for m in GRAPH if m.startswith("paperradar.cli.") and m.rsplit(".", 1)[1] != "common"]
+    assert len(commands) > 10
+    assert [(m, d) for m in commands for d in GRAPH[m] if d in commands] == []

@@ -491,3 +491,25 @@ def test_data_version_moves_when_another_handle_commits(backend: Backend, store:
         assert reader.count_papers() == 1
     finally:
         reader.close()
+
+
+def test_saved_topics_and_their_issues(store: Store) -> None:
+    from paperradar.store.base import SavedTopic, TopicIssue
+
+    store.add_topic(SavedTopic("rep", "representation learning", ("cs.LG",), "week", "2026-06-01T00:00:00Z"))
+    store.add_topic(SavedTopic("agents", "LLM agents", (), "day", "2026-06-02T00:00:00Z"))
+    store.add_topic(SavedTopic("rep", "representation learning", ("cs.LG", "cs.CV"), "day",
+                               "2026-06-03T00:00:00Z"))  # replaces the first
+    assert [t.name for t in store.list_topics()] == ["agents", "rep"]
+    rep = store.get_topic("rep")
+    assert rep is not None and rep.categories == ("cs.LG", "cs.CV") and rep.every == "day"
+    assert store.get_topic("nope") is None
+    for until in ("2026-06-07", "2026-06-14"):
+        store.record_topic_issue(TopicIssue("rep", "2026-06-01", until, 40, "T " + until, "x", ("2606.1",)))
+    store.record_topic_issue(TopicIssue("rep", "2026-06-08", "2026-06-14", 42, "again", "y"))  # rerun
+    issues = store.topic_issues("rep")
+    assert [(i.until, i.papers, i.title) for i in issues] == [("2026-06-14", 42, "again"),
+                                                               ("2026-06-07", 40, "T 2026-06-07")]
+    assert issues[0].ids == () and issues[1].ids == ("2606.1",)
+    assert store.remove_topic("rep") is True and store.remove_topic("rep") is False
+    assert store.topic_issues("rep") == [] and [t.name for t in store.list_topics()] == ["agents"]

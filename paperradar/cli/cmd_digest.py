@@ -107,3 +107,38 @@ def site(ctx: Context, date: str | None, out_dir: Path, category_order: str | No
     else:
         for path in paths:
             click.echo(str(path))
+
+
+@command.command("topic")
+@click.argument("query")
+@click.option("--since", callback=valid_date, metavar="YYYY-MM-DD",
+              help="First listing date. Default: --days days ending on --until.")
+@click.option("--until", callback=valid_date, metavar="YYYY-MM-DD",
+              help="Last listing date (the date in the headline). Default: the newest in the index.")
+@click.option("--days", type=click.IntRange(1, 3660), default=None,
+              help="Window length in days when --since is not given.  [default: 7]")
+@click.option("--n", "n", type=click.IntRange(1, 5000), default=72, show_default=True,
+              help="Papers at most (fewer when fewer are relevant; never padded).")
+@_filter_option
+@click.option("--backend", type=click.Choice(("extractive",)), default="extractive", show_default=True,
+              help="extractive: built from the papers' own sentences, offline. (An LLM-written "
+                   "variant is planned; see docs/topics.md.)")
+@click.option("--format", "fmt", type=click.Choice(("md", "html", "json")), default="md", show_default=True,
+              help="md: Markdown with the three sections; html: a self-contained page; json: the "
+                   "documented schema (docs/topics.md).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of stdout.")
+@pass_ctx
+def topic(ctx: Context, query: str, since: str | None, until: str | None, days: int | None, n: int,
+          categories: str | None, backend: str, fmt: str, output: Path | None) -> None:
+    """A digest of the papers on QUERY in a window: themes, models and datasets, outlook.
+
+    QUERY is a search query or the name of a saved topic (`paperradar topic add`).
+    """
+    from paperradar.digest.topic.service import topic_digest
+
+    text = topic_digest(ctx.store(), ctx.index_folder(), query, since=since, until=until, days=days, n=n,
+                        categories=parse_category_list(categories), backend=backend, fmt=fmt)
+    _write_output(text, output)
+    if output is not None:
+        ctx.info(f"wrote {output}")

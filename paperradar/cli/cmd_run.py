@@ -18,11 +18,13 @@ from paperradar import config
 from paperradar.cli.common import (
     EXIT_REJECTED,
     Context,
+    build_with_progress,
     echo_json,
     ingest_with_progress,
     pass_ctx,
     print_ingest_report,
     print_rejections,
+    serve_command_line,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +59,18 @@ def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str
     return "bundled sample", ingest_with_progress(ctx, sample_files())
 
 
+def _topic_digests(ctx: Context, site_dir: Path, newest: str) -> list[Path]:
+    """Saved topics that are due, rendered into ``site_dir/topics`` (docs/topics.md)."""
+    if not ctx.store().list_topics():
+        return []
+    from paperradar.digest.topic.saved import write_due_topics
+
+    done = write_due_topics(ctx.store(), ctx.index_folder(), site_dir, newest)
+    for why in done.skipped:
+        ctx.info(f"topic {why}")
+    return done.written
+
+
 @click.command("run")
 @click.option("--categories", metavar="C1,C2",
               help=f"arXiv categories to fetch (default: ${ENV_CATEGORIES}).")
@@ -67,13 +81,12 @@ def _get_papers(ctx: Context, categories: list[str], offline: bool) -> tuple[str
 @pass_ctx
 def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path, as_json: bool) -> None:
     """Fetch or load today's papers and write the website: every stored day, its papers, feeds, JSON."""
-    from paperradar.cli.cmd_serve import serve_command_line
-    from paperradar.cli.cmd_site import build_with_progress
     from paperradar.days import day_info, latest_listed_day
 
     store = ctx.store()
     origin, report = _get_papers(ctx, _categories(categories), offline)
     newest = latest_listed_day(store)
+    topic_files = _topic_digests(ctx, site_dir, newest)  # first, so the site's topic pages list them
     site = build_with_progress(ctx, site_dir, None)
     info = day_info(store, newest)
     serve = serve_command_line(ctx)
@@ -82,6 +95,7 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
                    "papers": info.papers, "categories": info.per_category, "repeats": info.repeats,
                    "site": site.as_dict(), "index": str(site_dir / "index.html"),
                    "files": [str(p) for p in site.written if p.parent == site_dir or p.parent.name == "day"],
+                   "topics": [str(p) for p in topic_files],
                    "serve": serve})
     else:
         click.echo(f"source: {origin}")
@@ -92,6 +106,8 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
         click.echo(f"digest for {newest}{note}: {info.papers} papers: {cats}")
         click.echo(f"site {site_dir}: {site.days} days, {site.papers} paper pages "
                    f"({len(site.written)} files written, {site.unchanged} unchanged)")
+        if topic_files:
+            click.echo(f"topic digests: {len(topic_files)} files under {site_dir / 'topics'}")
         click.echo(f"  open {site_dir / 'index.html'}")
         click.echo(f"serve it: {serve}")
     if report.rejected:

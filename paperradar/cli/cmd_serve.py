@@ -12,16 +12,6 @@ from paperradar.cli.common import Context, pass_ctx
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def serve_command_line(ctx: Context) -> str:
-    """The command that serves the store of ``ctx`` (what ``paperradar run`` prints at its end)."""
-    parts = ["paperradar"]
-    if ctx.db:
-        parts += ["--db", ctx.db]
-    if ctx.data_dir_option:
-        parts += ["--data-dir", ctx.data_dir_option]
-    return " ".join(parts + ["serve"])
-
-
 @click.command("serve")
 @click.option("--host", default=None, metavar="ADDR",
               help="Address to bind (default: web.host, 127.0.0.1: only this machine can connect).")

@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from paperradar import config
-from paperradar.cli.common import Context, echo_json, pass_ctx
+from paperradar.cli.common import Context, build_with_progress, echo_json, pass_ctx
 
 if TYPE_CHECKING:
-    from paperradar.web.static_site import SiteReport
+    pass
 
 
 @click.group("site")
 def command() -> None:
     """The website as static files, for GitHub Pages or opening from disk."""
-
-
-def build_with_progress(ctx: Context, out: Path, base_url: str | None) -> SiteReport:
-    """:func:`paperradar.web.static_site.build_site` with a progress bar over paper pages."""
-    from tqdm import tqdm
-
-    from paperradar.web.static_site import build_site
-
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, unit="paper", desc="site", file=sys.stderr,
-                       disable=ctx.quiet or total < 200)
-        bar.update(done - bar.n)
-
-    data_dir = None if ctx.location == ":memory:" and not ctx.data_dir_option else ctx.data_dir
-    try:
-        return build_site(ctx.store(), out, data_dir=data_dir,
-                          base_url=base_url or config.get("web.base_url"), progress=progress)
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 @command.command("build")

@@ -6,22 +6,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from paperradar.cli.common import Context, echo_json, latest_day, pass_ctx, valid_date
+from paperradar.cli.common import Context, build_backend, echo_json, latest_day, pass_ctx, valid_date
 
 if TYPE_CHECKING:
     from paperradar.enrich.base import Summarizer
     from paperradar.enrich.job import JobReport
-
-
-def build_backend(ctx: Context, backend: str, language: str, concurrency: int, llm: dict) -> Summarizer:
-    """The chosen backend (see :func:`paperradar.enrich.make_summarizer`), with a note when
-    extractive summaries cannot be in the asked language."""
-    from paperradar.enrich import make_summarizer
-
-    if backend == "extractive" and language.strip().casefold() != "english":
-        ctx.info(f"note: extractive summaries are copied from the abstract, so they are in the "
-                 f"abstract's language (English), not {language}; use --backend llm for {language}")
-    return make_summarizer(backend, language, concurrency, cache_path=ctx.llm_cache_path(), **llm)
 
 
 def print_report(report: JobReport, backend: Summarizer) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from paperradar.cli.common import Context, echo_json, latest_day, pass_ctx, valid_date
+from paperradar.cli.common import Context, build_backend, echo_json, latest_day, pass_ctx, valid_date
 
 
 @click.group("worker")
@@ -39,7 +39,6 @@ def summarize(ctx: Context, date: str | None, since: str | None, everything: boo
     """
     if sum(x is not None and x is not False for x in (date, since, everything or None)) > 1:
         raise click.UsageError("give at most one of --date, --since and --all")
-    from paperradar.cli.cmd_summarize import build_backend
     from paperradar.enrich.job import select_papers
     from paperradar.workers.summarize import run_worker
 

@@ -15,7 +15,9 @@ from paperradar.errors import PaperradarError
 from paperradar.store import Store, StoreError, default_location, open_store
 
 if TYPE_CHECKING:
+    from paperradar.enrich.base import Summarizer
     from paperradar.models import IngestReport
+    from paperradar.web.static_site import SiteReport
 
 EXIT_REJECTED = 1  # some records were rejected (the rest were stored)
 EXIT_UNREACHABLE = 2  # the network or the source could not be reached
@@ -159,3 +161,48 @@ def ingest_with_progress(ctx: Context, paths: list[Path]) -> IngestReport:
         if bar is not None:
             bar.n = bar.total
             bar.close()
+
+
+def serve_command_line(ctx: Context) -> str:
+    """The command that serves the store of ``ctx`` (what ``paperradar run`` prints at its end)."""
+    parts = ["paperradar"]
+    if ctx.db:
+        parts += ["--db", ctx.db]
+    if ctx.data_dir_option:
+        parts += ["--data-dir", ctx.data_dir_option]
+    return " ".join(parts + ["serve"])
+
+
+def build_with_progress(ctx: Context, out: Path, base_url: str | None) -> SiteReport:
+    """:func:`paperradar.web.static_site.build_site` with a progress bar over paper pages."""
+    from tqdm import tqdm
+
+    from paperradar.web.static_site import build_site
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="paper", desc="site", file=sys.stderr,
+                       disable=ctx.quiet or total < 200)
+        bar.update(done - bar.n)
+
+    data_dir = None if ctx.location == ":memory:" and not ctx.data_dir_option else ctx.data_dir
+    try:
+        return build_site(ctx.store(), out, data_dir=data_dir,
+                          base_url=base_url or config.get("web.base_url"), progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def build_backend(ctx: Context, backend: str, language: str, concurrency: int, llm: dict) -> Summarizer:
+    """The chosen backend (see :func:`paperradar.enrich.make_summarizer`), with a note when
+    extractive summaries cannot be in the asked language."""
+    from paperradar.enrich import make_summarizer
+
+    if backend == "extractive" and language.strip().casefold() != "english":
+        ctx.info(f"note: extractive summaries are copied from the abstract, so they are in the "
+                 f"abstract's language (English), not {language}; use --backend llm for {language}")
+    return make_summarizer(backend, language, concurrency, cache_path=ctx.llm_cache_path(), **llm)

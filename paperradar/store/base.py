@@ -155,3 +155,43 @@ class Store(Protocol):
         connection has committed a change since then (SQLite's ``PRAGMA data_version``);
         a reader compares it before reusing anything it derived from the store."""
 
+
+    # -- saved topics (topic digests; migration 0002) ---------------------------
+    def add_topic(self, topic: SavedTopic) -> None:
+        """Save ``topic``, replacing a saved topic of the same name."""
+
+    def get_topic(self, name: str) -> SavedTopic | None: ...
+
+    def list_topics(self) -> list[SavedTopic]: ...
+
+    def remove_topic(self, name: str) -> bool:
+        """Forget the topic and its issue history; ``False`` if there was none."""
+
+    def record_topic_issue(self, issue: TopicIssue) -> None: ...
+
+    def topic_issues(self, name: str) -> list[TopicIssue]:
+        """Issues rendered for ``name``, newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedTopic:
+    """A topic ``paperradar run`` renders a digest for every day or week."""
+
+    name: str
+    query: str
+    categories: tuple[str, ...] = ()
+    every: str = "week"  # "week" | "day"
+    created: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicIssue:
+    """One rendered issue of a saved topic."""
+
+    name: str
+    since: str
+    until: str
+    papers: int
+    title: str
+    created: str = ""
+    ids: tuple[str, ...] = ()  # the issue's papers, in digest order

@@ -49,6 +49,9 @@ TABLES = (
           ("arxiv_id", "source", "model", "language", "prompt_version")),
     Table("code_links", ("arxiv_id", "url", "stars", "last_update"), ("arxiv_id",)),
     Table("meta", ("key", "value"), ("key",)),
+    # saved topics (migration 0002); topics first, issues refer to them
+    Table("topics", ("name", "query", "categories", "every", "created"), ("name",)),
+    Table("topic_issues", ("name", "until", "since", "papers", "title", "created", "ids"), ("name", "until")),
     # reader profiles (migration 0003); profiles first, the others refer to them
     Table("profiles", ("name", "settings", "created", "updated"), ("name",)),
     Table("profile_items", ("profile", "key", "arxiv_id", "doi", "title", "abstract", "authors", "date",

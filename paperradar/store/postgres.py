@@ -29,6 +29,7 @@ URL is opened, so SQLite users never load it.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import zlib
@@ -53,7 +54,7 @@ from paperradar.models import (
     SeenEntry,
     Summary,
 )
-from paperradar.store.base import DayCount, HistoryEntry, StoreError, StoreNotFound
+from paperradar.store.base import DayCount, HistoryEntry, SavedTopic, StoreError, StoreNotFound, TopicIssue
 from paperradar.store.sqlite import (
     PAPER_COLUMNS,
     SUMMARY_COLUMNS,
@@ -566,3 +567,39 @@ class PostgresStore:
         rows = self._rows("SELECT profile, arxiv_id, version, abstract_hash, shown_at FROM profile_seen "
                           "WHERE profile=%s AND arxiv_id = ANY(%s)", (profile, list(ids)))
         return {r[1]: SeenEntry(*r) for r in rows}
+
+    # -- saved topics (migration 0002) ------------------------------------------
+    def add_topic(self, topic: SavedTopic) -> None:
+        self._write(
+            "INSERT INTO topics (name, query, categories, every, created) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET query=excluded.query, categories=excluded.categories, "
+            "every=excluded.every",
+            [(topic.name, topic.query, json.dumps(list(topic.categories)), topic.every, topic.created)])
+
+    def get_topic(self, name: str) -> SavedTopic | None:
+        rows = self._rows("SELECT name, query, categories, every, created FROM topics WHERE name=%s", (name,))
+        return SavedTopic(rows[0][0], rows[0][1], tuple(json.loads(rows[0][2])), rows[0][3], rows[0][4]) \
+            if rows else None
+
+    def list_topics(self) -> list[SavedTopic]:
+        rows = self._rows("SELECT name, query, categories, every, created FROM topics ORDER BY name")
+        return [SavedTopic(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4]) for r in rows]
+
+    def remove_topic(self, name: str) -> bool:
+        with self.transaction():
+            self._write("DELETE FROM topic_issues WHERE name=%s", [(name,)])
+            return self._write("DELETE FROM topics WHERE name=%s", [(name,)]) > 0
+
+    def record_topic_issue(self, issue: TopicIssue) -> None:
+        self._write(
+            "INSERT INTO topic_issues (name, until, since, papers, title, created, ids) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (name, until) DO UPDATE SET since=excluded.since, papers=excluded.papers, "
+            "title=excluded.title, created=excluded.created, ids=excluded.ids",
+            [(issue.name, issue.until, issue.since, issue.papers, issue.title, issue.created,
+              json.dumps(list(issue.ids)))])
+
+    def topic_issues(self, name: str) -> list[TopicIssue]:
+        rows = self._rows("SELECT name, since, until, papers, title, created, ids FROM topic_issues "
+                          "WHERE name=%s ORDER BY until DESC", (name,))
+        return [TopicIssue(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows]

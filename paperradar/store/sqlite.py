@@ -28,7 +28,7 @@ from paperradar.models import (
     SeenEntry,
     Summary,
 )
-from paperradar.store.base import DayCount, HistoryEntry, StoreError, StoreNotFound
+from paperradar.store.base import DayCount, HistoryEntry, SavedTopic, StoreError, StoreNotFound, TopicIssue
 
 PAPER_COLUMNS = (
     "arxiv_id, version, title, authors, abstract, categories, primary_category, comment, "
@@ -569,6 +569,48 @@ class SQLiteStore:
             ):
                 out[r[1]] = SeenEntry(*r)
         return out
+
+    # -- saved topics (migration 0002) ------------------------------------------
+    def add_topic(self, topic: SavedTopic) -> None:
+        self._writable()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO topics (name, query, categories, every, created) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET query=excluded.query, categories=excluded.categories, "
+                "every=excluded.every",
+                (topic.name, topic.query, json.dumps(list(topic.categories)), topic.every, topic.created))
+
+    def get_topic(self, name: str) -> SavedTopic | None:
+        row = self.conn.execute("SELECT name, query, categories, every, created FROM topics WHERE name=?",
+                                (name,)).fetchone()
+        return None if row is None else SavedTopic(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4])
+
+    def list_topics(self) -> list[SavedTopic]:
+        rows = self.conn.execute("SELECT name, query, categories, every, created FROM topics ORDER BY name")
+        return [SavedTopic(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4]) for r in rows]
+
+    def remove_topic(self, name: str) -> bool:
+        self._writable()
+        with self.transaction():
+            self.conn.execute("DELETE FROM topic_issues WHERE name=?", (name,))
+            return self.conn.execute("DELETE FROM topics WHERE name=?", (name,)).rowcount > 0
+
+    def record_topic_issue(self, issue: TopicIssue) -> None:
+        self._writable()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO topic_issues (name, until, since, papers, title, created, ids) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (name, until) DO UPDATE SET since=excluded.since, papers=excluded.papers, "
+                "title=excluded.title, created=excluded.created, ids=excluded.ids",
+                (issue.name, issue.until, issue.since, issue.papers, issue.title, issue.created,
+                 json.dumps(list(issue.ids))))
+
+    def topic_issues(self, name: str) -> list[TopicIssue]:
+        rows = self.conn.execute("SELECT name, since, until, papers, title, created, ids FROM topic_issues "
+                                 "WHERE name=? ORDER BY until DESC", (name,))
+        return [TopicIssue(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows]
+
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements so it can run inside our own transaction

@@ -1,0 +1,252 @@
+"""Trending terms: phrases whose share of papers rises significantly in the recent window.
+
+Each paper counts once per phrase (document frequency), in the window where it was
+*first* listed, so a re-listing does not make a phrase trend. Phrases are uni- to
+tri-grams of the title and abstract that do not cross punctuation or stop words.
+
+Test: Dunning's log-likelihood ratio G² on the 2x2 table (papers with / without the
+phrase, recent / baseline window), one-sided (rising only), with a minimum support of
+``min_count`` recent papers and a Bonferroni-corrected threshold: G² above the chi-square
+(1 d.o.f.) quantile for 0.05 divided by the number of phrases tested. Overlapping
+phrases ("gaussian splatting" / "3d gaussian splatting") are merged when one contains the
+other and share at least 80 % of the larger one's recent papers; the one with the larger G²
+stands for both.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date as Date
+from datetime import timedelta
+
+from paperradar.errors import DigestError
+from paperradar.models import Paper
+from paperradar.store.base import Store
+
+_STOP_WORDS = """
+a an the and or of for to in on at by with from as is are was were be been being this that these those it its
+we our us they their them which who whom whose what when where how why than then there here such via into
+onto over under about across between among within without through during after before above below up down
+can could may might must shall should will would do does did done not no nor only also both each either
+neither all any some many most more less few several other another same own so very too just yet still
+however thus hence therefore while whereas although though because since if unless until per et al
+i ii iii iv e g ie eg vs new novel propose proposed proposes present presents show shows paper study work
+approach method methods results result based using use used via first two three one well yet high low
+"""
+STOP = frozenset(_STOP_WORDS.split())
+MIN_COUNT = 5
+ALPHA = 0.05
+MERGE_OVERLAP = 0.8
+
+
+_PUNCT = re.compile(r"[^a-z0-9\s-]+|\s-+\s|--+")
+
+
+def _grams(run: list[str], out: set[str]) -> None:
+    out.update(t for t in run if len(t) >= 3 and not t.isdigit())
+    if len(run) > 1:
+        out.update(map(" ".join, zip(run, run[1:], strict=False)))
+        if len(run) > 2:
+            out.update(map(" ".join, zip(run, run[1:], run[2:], strict=False)))
+
+
+def phrases(text: str) -> set[str]:
+    """Lower-cased 1-3-grams of ``text`` that do not cross punctuation or stop words."""
+    out: set[str] = set()
+    stop = STOP
+    for chunk in _PUNCT.split(text.lower()):
+        run: list[str] = []
+        for t in chunk.split():
+            t = t.strip("-")
+            if not t or t in stop:
+                if run:
+                    _grams(run, out)
+                    run = []
+            else:
+                run.append(t)
+        if run:
+            _grams(run, out)
+    return out
+
+
+def llr(a: int, n1: int, b: int, n2: int) -> float:
+    """Dunning's G² for a term in ``a`` of ``n1`` recent and ``b`` of ``n2`` baseline papers."""
+    def term(k: float, n: float, p: float) -> float:
+        return k * math.log(k / (n * p)) if k > 0 else 0.0
+
+    p = (a + b) / (n1 + n2)
+    g = 0.0
+    for k, n in ((a, n1), (b, n2)):
+        g += term(k, n, p) + term(n - k, n, 1 - p)
+    return 2.0 * g
+
+
+def chi2_threshold(tests: int, alpha: float = ALPHA) -> float:
+    """G² above which a rise is significant with Bonferroni correction over ``tests`` phrases."""
+    from scipy.stats import chi2
+
+    return float(chi2.isf(alpha / max(tests, 1), 1))
+
+
+@dataclass
+class Trend:
+    term: str
+    recent: int  # recent papers with the phrase
+    baseline: int
+    recent_share: float
+    baseline_share: float
+    ratio: float
+    llr: float
+    significant: bool
+    papers: list[str]  # top recent papers (ids)
+    merged: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrendReport:
+    since: str
+    until: str
+    baseline_since: str
+    baseline_until: str
+    recent_papers: int
+    baseline_papers: int
+    tested: int
+    threshold: float
+    trends: list[Trend]
+    titles: dict[str, str] = field(default_factory=dict)  # id -> title for the shown papers
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["method"] = (f"log-likelihood ratio G², rising only, at least {MIN_COUNT} recent papers, "
+                         f"Bonferroni-corrected p < {ALPHA}")
+        return out
+
+
+def windows(until: str, days: int, baseline_days: int) -> tuple[str, str, str, str]:
+    if days < 1 or baseline_days < 1:
+        raise DigestError("--days and --baseline-days must be at least 1")
+    end = Date.fromisoformat(until)
+    since = end - timedelta(days=days - 1)
+    b_until = since - timedelta(days=1)
+    b_since = b_until - timedelta(days=baseline_days - 1)
+    return since.isoformat(), until, b_since.isoformat(), b_until.isoformat()
+
+
+def corpus(store: Store, start: str, end: str,
+           categories: Sequence[str] | None = None) -> list[tuple[Paper, str]]:
+    """Papers first listed between ``start`` and ``end`` with that date."""
+    wanted = [c.lower() for c in categories or ()]
+    dates = [d for d in store.listing_dates() if start <= d <= end]
+    ids: dict[str, None] = {}
+    for d in dates:
+        for listing in store.listings_on(d):
+            if not wanted or any(listing.category.lower() == w or listing.category.lower().startswith(w + ".")
+                                 for w in wanted):
+                ids.setdefault(listing.arxiv_id)
+    first = store.first_listed(list(ids))
+    papers = store.get_papers(list(ids))
+    return [(papers[i], first[i]) for i in ids if i in papers and start <= first.get(i, "") <= end]
+
+
+def detect(docs: Sequence[tuple[str, str, bool]], top: int = 15, min_count: int = MIN_COUNT,
+           alpha: float = ALPHA, significant_only: bool = True) -> tuple[list[Trend], int, float, int, int]:
+    """``docs``: (id, text, is_recent). Significant rising phrases (with ``significant_only=False``,
+    the strongest rising ones, flagged), merged, best first; also the number tested, the
+    threshold and the two window sizes."""
+    recent_df: Counter[str] = Counter()
+    base_df: Counter[str] = Counter()
+    recent_docs: dict[str, list[int]] = {}
+    n1 = n2 = 0
+    for k, (_, text, is_recent) in enumerate(docs):
+        grams = phrases(text)
+        if is_recent:
+            n1 += 1
+            recent_df.update(grams)
+            for g in grams:
+                recent_docs.setdefault(g, []).append(k)
+        else:
+            n2 += 1
+            base_df.update(grams)
+    if n1 == 0 or n2 == 0:
+        return [], 0, 0.0, n1, n2
+    candidates = [g for g, a in recent_df.items() if a >= min_count and a / n1 > base_df.get(g, 0) / n2]
+    threshold = chi2_threshold(len(candidates), alpha)
+    scored = []
+    for g in candidates:
+        a, b = recent_df[g], base_df.get(g, 0)
+        score = llr(a, n1, b, n2)
+        if score >= threshold or not significant_only:
+            scored.append((score, g, a, b))
+    scored.sort(key=lambda t: (-round(t[0], 6), -t[1].count(" "), t[1]))  # ties: the longer phrase
+    kept: list[Trend] = []
+    kept_docs: list[set[int]] = []
+    for score, g, a, b in scored:
+        mine = set(recent_docs[g])
+        words = g.split()
+        host = None
+        for j, other in enumerate(kept):
+            ow = other.term.split()
+            contains = _contains(ow, words) or _contains(words, ow)
+            if contains and len(mine & kept_docs[j]) >= MERGE_OVERLAP * max(len(mine), len(kept_docs[j])):
+                host = j
+                break
+        if host is not None:
+            kept[host].merged.append(g)
+            continue
+        if len(kept) >= top * 3:
+            continue
+        ratio = ((a + 0.5) / n1) / ((b + 0.5) / n2)
+        kept.append(Trend(g, a, b, round(a / n1, 5), round(b / n2, 5), round(ratio, 2), round(score, 2),
+                          score >= threshold, [docs[k][0] for k in recent_docs[g]]))
+        kept_docs.append(mine)
+    return kept[:top], len(candidates), threshold, n1, n2
+
+
+def _contains(outer: list[str], inner: list[str]) -> bool:
+    n = len(inner)
+    return n < len(outer) and any(outer[i:i + n] == inner for i in range(len(outer) - n + 1))
+
+
+def _top_papers(trend: Trend, texts: dict[str, tuple[str, str]], limit: int = 3) -> list[str]:
+    """Papers with the phrase in the title first, newest first."""
+    def key(pid: str) -> tuple[bool, str]:
+        title, day = texts[pid]
+        return (trend.term not in title.lower(), "~" if not day else "".join(chr(255 - ord(c)) for c in day))
+
+    return sorted(trend.papers, key=key)[:limit]
+
+
+def trending(store: Store, *, until: str | None = None, days: int = 7, baseline_days: int = 28,
+             categories: Sequence[str] | None = None, top: int = 15,
+             min_count: int = MIN_COUNT, significant_only: bool = True) -> TrendReport:
+    """The trending phrases of the ``days`` ending on ``until`` (default: the newest listing)
+    against the ``baseline_days`` before them."""
+    listed = store.listing_dates()
+    if not listed:
+        raise DigestError("the store has no listings; ingest some days first")
+    end = until or listed[-1]
+    since, end, b_since, b_until = windows(end, days, baseline_days)
+    papers = corpus(store, b_since, end, categories)
+    docs = [(p.arxiv_id, f"{p.title}. {p.abstract}", d >= since) for p, d in papers]
+    trends, tested, threshold, n1, n2 = detect(docs, top=top, min_count=min_count,
+                                               significant_only=significant_only)
+    texts = {p.arxiv_id: (" ".join(p.title.split()), d) for p, d in papers}
+    for t in trends:
+        t.papers = _top_papers(t, texts)
+    shown = {i for t in trends for i in t.papers}
+    return TrendReport(since, end, b_since, b_until, n1, n2, tested, round(threshold, 2), trends,
+                       {i: texts[i][0] for i in shown})
+
+
+def trend_lines(report: TrendReport, limit: int = 10) -> Iterable[str]:
+    """Plain one-liners: ``gaussian splatting  12 vs 3 papers (x10.5)``."""
+    for t in report.trends[:limit]:
+        yield (f"{t.term}: {t.recent} of {report.recent_papers} papers vs {t.baseline} of "
+               f"{report.baseline_papers} before (x{t.ratio:g}, G² {t.llr:g})")
