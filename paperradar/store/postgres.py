@@ -29,6 +29,7 @@ URL is opened, so SQLite users never load it.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -52,6 +53,11 @@ from paperradar.store.sqlite import (
     paper_to_row,
     row_to_paper,
 )
+
+# psycopg and its pool log what they do about a lost connection as warnings; without a handler
+# Python prints those on stderr beside our one-line error. An application that configures
+# logging still gets them.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise (connect_timeout=N)
@@ -235,6 +241,20 @@ class PostgresStore:
     def _lost(self, exc: BaseException) -> StoreError:
         return StoreError(f"store {self.location}: {self._reason(exc)}")
 
+    def _write_failed(self, conn: psycopg.Connection, exc: BaseException) -> StoreError:
+        if conn.closed:
+            return self._gone(exc)
+        return StoreError(f"cannot write to store {self.location}: {self._reason(exc)}")
+
+    def _gone(self, exc: BaseException) -> StoreError:
+        """The server went away mid-transaction (stopped, restarted, network cut)."""
+        if isinstance(exc, StoreError) and "lost its connection" in str(exc):
+            return exc
+        reason = str(exc) if isinstance(exc, StoreError) else self._reason(exc)
+        return StoreError(f"store {self.location} lost its connection to the database server "
+                          f"({reason.rsplit(': ', 1)[-1]}); the unfinished transaction was rolled back, "
+                          "nothing of it was stored: rerun once the server is reachable")
+
     # -- connections and transactions -----------------------------------------
     def _getconn(self) -> psycopg.Connection:
         try:
@@ -262,7 +282,7 @@ class PostgresStore:
                 cursor = conn.execute(sql.encode(), params)
                 return cursor.fetchall() if cursor.description is not None else []
             except psycopg.Error as exc:
-                raise self._lost(exc) from exc
+                raise (self._gone(exc) if conn.closed else self._lost(exc)) from exc
 
     def _write(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """Run one statement for every row, in a block of its own; rows affected."""
@@ -276,6 +296,8 @@ class PostgresStore:
                     cursor.executemany(sql.encode(), rows)
                     return max(cursor.rowcount, 0)
             except psycopg.Error as exc:
+                if conn.closed:
+                    raise self._gone(exc) from exc
                 raise StoreError(f"store {self.location} refused a write: {self._reason(exc)}") from exc
 
     @contextmanager
@@ -297,14 +319,14 @@ class PostgresStore:
                 conn.execute(WRITE_LOCK)
             except psycopg.Error as exc:
                 self._release(conn, rollback=True)
-                raise StoreError(f"cannot write to store {self.location}: {self._reason(exc)}") from exc
+                raise self._write_failed(conn, exc) from exc
             local.conn = conn
         else:
             conn = local.conn
             try:
                 conn.execute(f"SAVEPOINT {name}")
             except psycopg.Error as exc:
-                raise StoreError(f"cannot write to store {self.location}: {self._reason(exc)}") from exc
+                raise self._write_failed(conn, exc) from exc
         local.depth = depth + 1
         try:
             yield
@@ -319,6 +341,8 @@ class PostgresStore:
             except psycopg.Error as undo:
                 if depth > 0 and isinstance(exc, Exception):
                     # the connection is gone, and the outer blocks' writes with it
+                    if conn.closed:
+                        raise self._gone(exc) from exc
                     raise StoreError(f"store {self.location}: the whole transaction was rolled back "
                                      f"({self._reason(undo)})") from exc
             finally:
@@ -331,7 +355,7 @@ class PostgresStore:
         except psycopg.Error as exc:
             if depth == 0:
                 self._release(conn, rollback=True)
-            raise StoreError(f"cannot write to store {self.location}: {self._reason(exc)}") from exc
+            raise self._write_failed(conn, exc) from exc
         if depth == 0:
             self._release(conn)
 

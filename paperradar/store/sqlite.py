@@ -281,6 +281,8 @@ class SQLiteStore:
                 # outer blocks' writes are gone too, so the caller must not carry on with them.
                 raise StoreError(f"store {self.location}: the whole transaction was rolled back "
                                  f"({exc})") from exc
+            if isinstance(exc, sqlite3.Error):  # a refused write (disk full, I/O error): say which store
+                raise StoreError(f"cannot write to store {self.location}: {exc}{_hint(exc)}") from exc
             raise
         self._depth = depth
         try:
@@ -450,6 +452,13 @@ class SQLiteStore:
             "ON CONFLICT (key) DO UPDATE SET value=excluded.value",
             (key, value),
         )
+
+
+def _hint(exc: sqlite3.Error) -> str:
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return ("; the unfinished transaction was rolled back and what was stored before is intact: "
+                "free some space and rerun")
+    return ""
 
 
 def _split_sql(script: str) -> list[str]:
