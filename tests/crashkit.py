@@ -38,15 +38,32 @@ from urllib.parse import parse_qs, urlsplit
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 DAYS = SHARED / "arxiv_daily_ai_enhanced" / "days"
-OAI_CS = SHARED / "arxiv_protocol_samples" / "oai_pmh" / "listrecords_arXiv_set-cs_2015-01-16_invenio-oaiharvester.xml"
+OAI_CS = (
+    SHARED
+    / "arxiv_protocol_samples"
+    / "oai_pmh"
+    / "listrecords_arXiv_set-cs_2015-01-16_invenio-oaiharvester.xml"
+)
 PINNED = datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
-WRITE_METHODS = ("insert_papers", "replace_papers", "add_listings", "upsert_summaries", "upsert_code_links",
-                 "set_meta")
-QUERIES = ("graph neural network", "language model reasoning", "reinforcement learning robot",
-           "image segmentation", "quantum")
+WRITE_METHODS = (
+    "insert_papers",
+    "replace_papers",
+    "add_listings",
+    "upsert_summaries",
+    "upsert_code_links",
+    "set_meta",
+)
+QUERIES = (
+    "graph neural network",
+    "language model reasoning",
+    "reinforcement learning robot",
+    "image segmentation",
+    "quantum",
+)
 
 
 # -- the driver (child process) ------------------------------------------------------------------
+
 
 class _Points:
     def __init__(self, kill_at: int) -> None:
@@ -67,6 +84,7 @@ def _install(points: _Points) -> None:
     classes: list[type] = [SQLiteStore]
     with contextlib.suppress(ImportError):
         from paperradar.store.postgres import PostgresStore
+
         classes.append(PostgresStore)
     for cls in classes:
         original_tx = cls.transaction
@@ -78,6 +96,7 @@ def _install(points: _Points) -> None:
                 with _orig(self):
                     yield
                 points()
+
             return block()
 
         cls.transaction = transaction  # type: ignore[method-assign]
@@ -124,7 +143,7 @@ def _driver(argv: list[str]) -> int:
             chunk = int(value)
         elif flag == "--max-pages":
             _limit_sqlite(int(value))
-        elif flag == "--patch":  # MODULE.NAME=INT, e.g. paperradar.enrich.job.FLUSH_EVERY=4
+        elif flag == "--patch":  # MODULE.NAME=INT, e.g. paperradar.enrich.job.FLUSH_EVERY=3
             import importlib
 
             target, number = value.split("=")
@@ -153,6 +172,7 @@ def _driver(argv: list[str]) -> int:
 
 # -- running jobs (parent) -----------------------------------------------------------------------
 
+
 @dataclass
 class Run:
     returncode: int
@@ -165,18 +185,32 @@ class Run:
         return self.returncode == -signal.SIGKILL
 
 
-def run(args: list[str], kill_at: int = 0, embed_chunk: int | None = None, timeout: float = 120,
-        tmp: Path | None = None, extra: tuple[str, ...] = ()) -> Run:
+def run(
+    args: list[str],
+    kill_at: int = 0,
+    embed_chunk: int | None = None,
+    timeout: float = 120,
+    tmp: Path | None = None,
+    extra: tuple[str, ...] = (),
+) -> Run:
     """Run ``paperradar ARGS`` through the driver in a child process."""
     events = Path(tmp or "/tmp") / f"crashkit-events-{os.getpid()}-{threading.get_ident()}"
     events.unlink(missing_ok=True)
-    command = [sys.executable, str(Path(__file__).resolve()), "--kill-at", str(kill_at), "--events", str(events)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--kill-at",
+        str(kill_at),
+        "--events",
+        str(events),
+    ]
     if embed_chunk:
         command += ["--embed-chunk", str(embed_chunk)]
     command += list(extra)
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    done = subprocess.run([*command, "--", "-q", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(
+        [*command, "--", "-q", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
     count = int(events.read_text()) if events.exists() else -1
     events.unlink(missing_ok=True)
     return Run(done.returncode, count, done.stdout, done.stderr)
@@ -209,11 +243,18 @@ def small_day_file(folder: Path, name: str, lines: int, source: Path) -> Path:
 
 def jobs(folder: Path, oai_url: str) -> dict[str, Job]:
     """The four jobs, on small real inputs: two days (plain and AI-enhanced files), a 3-page OAI-PMH
-    harvest of the real 46-record sample, and 24 / 16 papers to summarize / index."""
-    day_files = [str(DAYS / f) for f in ("2026-04-27.jsonl.gz", "2026-04-27_AI_enhanced_Chinese.jsonl.gz",
-                                         "2026-05-04.jsonl.gz", "2026-05-04_AI_enhanced_Chinese.jsonl.gz")]
-    few = small_day_file(folder, "2026-05-04.jsonl", 24, DAYS / "2026-05-04.jsonl.gz")
-    sixteen = small_day_file(folder, "2026-04-29.jsonl", 16, DAYS / "2026-04-29.jsonl.gz")
+    harvest of the real 46-record sample, and 12 / 8 papers to summarize / index."""
+    day_files = [
+        str(DAYS / f)
+        for f in (
+            "2026-04-27.jsonl.gz",
+            "2026-04-27_AI_enhanced_Chinese.jsonl.gz",
+            "2026-05-04.jsonl.gz",
+            "2026-05-04_AI_enhanced_Chinese.jsonl.gz",
+        )
+    ]
+    few = small_day_file(folder, "2026-05-04.jsonl", 12, DAYS / "2026-05-04.jsonl.gz")
+    eight = small_day_file(folder, "2026-04-29.jsonl", 8, DAYS / "2026-04-29.jsonl.gz")
     fetch = ["fetch", "oai", "--set", "cs", "--from", "2015-01-16", "--delay", "0", "--base-url", oai_url]
 
     def fetch_rerun(location: str) -> list[str]:
@@ -230,9 +271,13 @@ def jobs(folder: Path, oai_url: str) -> dict[str, Job]:
     return {
         "ingest": Job("ingest", [], ["ingest", *day_files]),
         "fetch": Job("fetch", [], fetch, rerun=fetch_rerun),
-        "summarize": Job("summarize", [["ingest", str(few)]], ["summarize", "--all", "--backend", "extractive"],
-                         extra=("--patch", "paperradar.enrich.job.FLUSH_EVERY=4")),
-        "index": Job("index", [["ingest", str(sixteen)]], ["index"], embed_chunk=4, index=True),
+        "summarize": Job(
+            "summarize",
+            [["ingest", str(few)]],
+            ["summarize", "--all", "--backend", "extractive"],
+            extra=("--patch", "paperradar.enrich.job.FLUSH_EVERY=3"),
+        ),
+        "index": Job("index", [["ingest", str(eight)]], ["index"], embed_chunk=2, index=True),
     }
 
 
@@ -249,7 +294,12 @@ def prepare(job: Job, location: str, data_dir: Path, tmp: Path) -> None:
 def clean_run(job: Job, location: str, data_dir: Path, tmp: Path) -> int:
     """Set up and run ``job`` without a kill; the number of kill points it passed."""
     prepare(job, location, data_dir, tmp)
-    done = run([*global_args(location, data_dir), *job.command], embed_chunk=job.embed_chunk, tmp=tmp, extra=job.extra)
+    done = run(
+        [*global_args(location, data_dir), *job.command],
+        embed_chunk=job.embed_chunk,
+        tmp=tmp,
+        extra=job.extra,
+    )
     assert done.returncode == 0, done.stderr
     return done.events
 
@@ -266,10 +316,17 @@ class Outcome:
 def crash_run(job: Job, location: str, data_dir: Path, kill_at: int, tmp: Path) -> Run:
     """Set up, run ``job`` killed at point ``kill_at``, then rerun it (unkilled) until it succeeds."""
     prepare(job, location, data_dir, tmp)
-    first = run([*global_args(location, data_dir), *job.command], kill_at=kill_at,
-                embed_chunk=job.embed_chunk, tmp=tmp, extra=job.extra)
+    first = run(
+        [*global_args(location, data_dir), *job.command],
+        kill_at=kill_at,
+        embed_chunk=job.embed_chunk,
+        tmp=tmp,
+        extra=job.extra,
+    )
     again = job.rerun(location) if job.rerun else job.command
-    second = run([*global_args(location, data_dir), *again], embed_chunk=job.embed_chunk, tmp=tmp, extra=job.extra)
+    second = run(
+        [*global_args(location, data_dir), *again], embed_chunk=job.embed_chunk, tmp=tmp, extra=job.extra
+    )
     assert "Traceback" not in second.stderr, second.stderr
     assert second.returncode == 0, second.stderr
     return first
@@ -277,7 +334,7 @@ def crash_run(job: Job, location: str, data_dir: Path, kill_at: int, tmp: Path) 
 
 # -- comparing stores -----------------------------------------------------------------------------
 
-TABLE_NAMES = ("papers", "paper_history", "listings", "summaries", "code_links", "meta")
+TABLE_NAMES = ("papers", "paper_history", "listings", "summaries", "code_links", "meta", "vectors")
 
 
 def dump(location: str, data_dir: Path, index: bool, embedder: object | None = None) -> dict:
@@ -299,8 +356,9 @@ def dump(location: str, data_dir: Path, index: bool, embedder: object | None = N
             found = SearchIndex.open(store, folder, embedder=embedder)  # type: ignore[arg-type]
             for mode in ("bm25", "dense", "hybrid"):
                 for query in QUERIES:
-                    out[f"search {mode} {query}"] = [(r.arxiv_id, round(r.score, 4))
-                                                     for r in found.search(query, k=10, mode=mode)]
+                    out[f"search {mode} {query}"] = [
+                        (r.arxiv_id, round(r.score, 4)) for r in found.search(query, k=10, mode=mode)
+                    ]
     finally:
         store.close()
     return out
@@ -315,14 +373,16 @@ def differences(clean: dict, other: dict) -> list[str]:
             if isinstance(a, list) and isinstance(b, list):
                 missing = [x for x in a if x not in b][:2]
                 extra = [x for x in b if x not in a][:2]
-                out.append(f"{key}: {len(a)} rows clean, {len(b)} after the crash; missing {missing}, "
-                           f"extra {extra}")
+                out.append(
+                    f"{key}: {len(a)} rows clean, {len(b)} after the crash; missing {missing}, extra {extra}"
+                )
             else:
                 out.append(f"{key}: {a!r} != {b!r}")
     return out
 
 
 # -- an OAI-PMH server on 127.0.0.1 serving the real sample in 3 pages -----------------------------
+
 
 def oai_pages() -> list[bytes]:
     text = OAI_CS.read_text(encoding="utf-8")
@@ -331,9 +391,14 @@ def oai_pages() -> list[bytes]:
     chunks = [records[:16], records[16:32], records[32:]]
     pages = []
     for i, chunk in enumerate(chunks):
-        token = (f'<resumptionToken cursor="{i * 16}" completeListSize="{len(records)}">tok-{i + 1}'
-                 "</resumptionToken>\n") if i < 2 else \
-            f'<resumptionToken cursor="{i * 16}" completeListSize="{len(records)}"/>\n'
+        token = (
+            (
+                f'<resumptionToken cursor="{i * 16}" completeListSize="{len(records)}">tok-{i + 1}'
+                "</resumptionToken>\n"
+            )
+            if i < 2
+            else f'<resumptionToken cursor="{i * 16}" completeListSize="{len(records)}"/>\n'
+        )
         pages.append((head + "\n" + "".join(chunk) + token + "</ListRecords>\n</OAI-PMH>\n").encode())
     return pages
 
@@ -377,8 +442,15 @@ class OaiServer:
 def report_line(job: str, backend: str, outcomes: list[Outcome]) -> str:
     killed = sum(o.killed for o in outcomes)
     matched = sum(o.matched for o in outcomes)
-    return json.dumps({"job": job, "backend": backend, "kills_tried": len(outcomes), "killed": killed,
-                       "reruns_matched": matched})
+    return json.dumps(
+        {
+            "job": job,
+            "backend": backend,
+            "kills_tried": len(outcomes),
+            "killed": killed,
+            "reruns_matched": matched,
+        }
+    )
 
 
 if __name__ == "__main__":

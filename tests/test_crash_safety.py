@@ -52,8 +52,9 @@ def embedder():
 
 @pytest.mark.both_backends
 @pytest.mark.parametrize("job_name", ["ingest", "fetch", "summarize", "index"])
-def test_kill_9_then_rerun_equals_a_clean_run(job_name: str, backend_name: str, new_location, tmp_path: Path,
-                                              oai_url: str, embedder) -> None:
+def test_kill_9_then_rerun_equals_a_clean_run(
+    job_name: str, backend_name: str, new_location, tmp_path: Path, oai_url: str, embedder
+) -> None:
     assert DAYS.is_dir() and OAI_CS.is_file()
     job = crashkit.jobs(tmp_path, oai_url)[job_name]
     clean = new_location("clean.db")
@@ -90,9 +91,22 @@ def test_readers_during_an_ingest_see_whole_days_and_no_lock_errors(new_location
     built = crashkit.run([*crashkit.global_args(location, data), "index", "--no-dense"], tmp=tmp_path)
     assert built.returncode == 0, built.stderr
     env = dict(os.environ, PYTHONPATH=str(crashkit.REPO))
-    writer = subprocess.Popen([sys.executable, "-m", "paperradar", "-q", *crashkit.global_args(location, data),
-                               "ingest", *map(str, PLAIN_DAYS[1:])], cwd=crashkit.REPO, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "paperradar",
+            "-q",
+            *crashkit.global_args(location, data),
+            "ingest",
+            *map(str, PLAIN_DAYS[1:]),
+        ],
+        cwd=crashkit.REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen: dict[str, set[int]] = {}
     errors: list[str] = []
     loops = {"stats": 0, "digest": 0, "search": 0}
@@ -162,24 +176,42 @@ def own_cluster(tmp_path: Path) -> Iterator[throwaway_pg.Cluster]:
 
 
 def test_postgresql_server_stopped_mid_ingest_clear_error_then_rerun_completes(
-        own_cluster: throwaway_pg.Cluster, tmp_path: Path) -> None:
+    own_cluster: throwaway_pg.Cluster, tmp_path: Path
+) -> None:
     files = [str(p) for p in FAULT_DAYS if "_AI_" not in p.name]
     assert len(files) >= 4
     url, data = own_cluster.new_store_url(), tmp_path / "data"
     env = dict(os.environ, PYTHONPATH=str(crashkit.REPO))
-    job = subprocess.Popen([sys.executable, str(Path(crashkit.__file__)), "--", "-q", *crashkit.global_args(url, data),
-                            "ingest", *files], cwd=crashkit.REPO, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(crashkit.__file__)),
+            "--",
+            "-q",
+            *crashkit.global_args(url, data),
+            "ingest",
+            *files,
+        ],
+        cwd=crashkit.REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and job.poll() is None:
         try:
-            out = own_cluster.psql(f"SET search_path={_schema(url)}; SELECT count(DISTINCT date) FROM listings")
+            out = own_cluster.psql(
+                f"SET search_path={_schema(url)}; SELECT count(DISTINCT date) FROM listings"
+            )
         except subprocess.CalledProcessError:
             out = ""  # the schema is not there yet
         if out.strip().isdigit() and int(out) >= 1:
             break
         time.sleep(0.02)
-    listed = int(own_cluster.psql(f"SET search_path={_schema(url)}; SELECT count(DISTINCT date) FROM listings"))
+    listed = int(
+        own_cluster.psql(f"SET search_path={_schema(url)}; SELECT count(DISTINCT date) FROM listings")
+    )
     own_cluster.stop_server()
     _, err = job.communicate(timeout=120)
     assert listed < len(files), "the ingest finished before the server was stopped; use more files"
@@ -190,11 +222,14 @@ def test_postgresql_server_stopped_mid_ingest_clear_error_then_rerun_completes(
     again = crashkit.run([*crashkit.global_args(url, data), "ingest", *files], tmp=tmp_path)
     assert again.returncode == 0, again.stderr
     reference = tmp_path / "clean.db"
-    clean = crashkit.run([*crashkit.global_args(str(reference), tmp_path / "c.data"), "ingest", *files],
-                         tmp=tmp_path)
+    clean = crashkit.run(
+        [*crashkit.global_args(str(reference), tmp_path / "c.data"), "ingest", *files], tmp=tmp_path
+    )
     assert clean.returncode == 0, clean.stderr
-    assert crashkit.differences(crashkit.dump(str(reference), tmp_path, False),
-                                crashkit.dump(url, data, False)) == []
+    assert (
+        crashkit.differences(crashkit.dump(str(reference), tmp_path, False), crashkit.dump(url, data, False))
+        == []
+    )
 
 
 def _schema(url: str) -> str:
@@ -208,16 +243,27 @@ def test_sqlite_disk_full_clear_error_store_intact_index_untouched(tmp_path: Pat
 
     files = [str(p) for p in FAULT_DAYS if "_AI_" not in p.name][:3]
     db, data = tmp_path / "store.db", tmp_path / "data"
-    assert crashkit.run([*crashkit.global_args(str(db), data), "ingest", files[0]], tmp=tmp_path).returncode == 0
-    assert crashkit.run([*crashkit.global_args(str(db), data), "index", "--no-dense"], tmp=tmp_path).returncode == 0
-    index_before = {name: (data / "index" / name).read_bytes() for name in INDEX_FILES
-                    if (data / "index" / name).is_file()}
+    assert (
+        crashkit.run([*crashkit.global_args(str(db), data), "ingest", files[0]], tmp=tmp_path).returncode == 0
+    )
+    assert (
+        crashkit.run([*crashkit.global_args(str(db), data), "index", "--no-dense"], tmp=tmp_path).returncode
+        == 0
+    )
+    index_before = {
+        name: (data / "index" / name).read_bytes()
+        for name in INDEX_FILES
+        if (data / "index" / name).is_file()
+    }
     store = open_store(str(db), read_only=True)
     before = crashkit.dump(str(db), data, False)
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]  # type: ignore[attr-defined]
     store.close()
-    full = crashkit.run([*crashkit.global_args(str(db), data), "ingest", *files[1:]], tmp=tmp_path,
-                        extra=("--max-pages", str(pages + 1)))
+    full = crashkit.run(
+        [*crashkit.global_args(str(db), data), "ingest", *files[1:]],
+        tmp=tmp_path,
+        extra=("--max-pages", str(pages + 1)),
+    )
     assert full.returncode == 1, (full.stdout, full.stderr)
     assert "Traceback" not in full.stderr and full.stderr.strip().count("\n") == 0, full.stderr
     assert full.stderr.startswith("Error: ") and str(db) in full.stderr and "full" in full.stderr, full.stderr
@@ -227,5 +273,7 @@ def test_sqlite_disk_full_clear_error_store_intact_index_untouched(tmp_path: Pat
     assert {name: (data / "index" / name).read_bytes() for name in index_before} == index_before
     assert check(data / "index", deep=True).ok
     # with room again, the rerun completes
-    assert crashkit.run([*crashkit.global_args(str(db), data), "ingest", *files[1:]],
-                        tmp=tmp_path).returncode == 0
+    assert (
+        crashkit.run([*crashkit.global_args(str(db), data), "ingest", *files[1:]], tmp=tmp_path).returncode
+        == 0
+    )

@@ -49,6 +49,7 @@ TABLES = (
           ("arxiv_id", "source", "model", "language", "prompt_version")),
     Table("code_links", ("arxiv_id", "url", "stars", "last_update"), ("arxiv_id",)),
     Table("meta", ("key", "value"), ("key",)),
+    Table("vectors", ("arxiv_id", "space", "digest", "dim", "data", "generation"), ("arxiv_id", "space")),
 )
 BOOKKEEPING = {"paperradar_migrations", "paperradar_work"}  # schema record; worker queue (not copied)
 
@@ -162,7 +163,7 @@ def checksum(store: Store, table: Table) -> tuple[int, str]:
     digest, count = hashlib.sha256(), 0
     for rows in iter_rows(store, table):
         for row in rows:
-            digest.update(orjson.dumps(list(row)))
+            digest.update(orjson.dumps([v.hex() if isinstance(v, bytes | memoryview) else v for v in row]))
             digest.update(b"\n")
             count += 1
     return count, digest.hexdigest()

@@ -43,10 +43,19 @@ from psycopg import sql as pg_sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from paperradar.models import CodeLink, Listing, Paper, Summary
-from paperradar.store.base import DayCount, HistoryEntry, StoreError, StoreNotFound
+from paperradar.store.base import (
+    VECTOR_GENERATION_KEY,
+    DayCount,
+    HistoryEntry,
+    StoreError,
+    StoreNotFound,
+    VectorRow,
+)
 from paperradar.store.sqlite import (
     PAPER_COLUMNS,
     SUMMARY_COLUMNS,
+    VECTOR_UPSERT,
+    VECTORS_SINCE,
     _split_sql,
     json_to_paper,
     paper_to_json,
@@ -184,7 +193,7 @@ class PostgresStore:
             if current > SCHEMA_VERSION:
                 raise StoreError(f"store {self.location} has schema version {current}, newer than this "
                                  f"paperradar understands ({SCHEMA_VERSION}); upgrade paperradar")
-            if current == SCHEMA_VERSION:
+            if current == SCHEMA_VERSION and not self._missing(conn):
                 return
             if self.read_only:  # an older store, opened read-only: upgrade it through a writable connection
                 writer = self._connect(writable=True)
@@ -209,6 +218,11 @@ class PostgresStore:
         found = conn.execute("SELECT max(version) FROM paperradar_migrations").fetchone()
         return int(found[0]) if found and found[0] is not None else 0
 
+    @staticmethod
+    def _missing(conn: psycopg.Connection) -> bool:
+        applied = {r[0] for r in conn.execute("SELECT version FROM paperradar_migrations")}
+        return any(number not in applied for number, _, _ in migrations())
+
     def _migrate(self, conn: psycopg.Connection) -> None:
         """Apply the missing migrations, one transaction each, under a lock so that
         several workers starting at once do not race."""
@@ -217,9 +231,9 @@ class PostgresStore:
                 conn.execute(MIGRATE_LOCK)
                 conn.execute("CREATE TABLE IF NOT EXISTS paperradar_migrations (version integer PRIMARY KEY, "
                              "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-                current = self._schema_version(conn) or 0
-                for number, name, sql in migrations():
-                    if number <= current:
+                applied = {r[0] for r in conn.execute("SELECT version FROM paperradar_migrations")}
+                for number, name, sql in migrations():  # gaps, and a lower number arriving late, are fine
+                    if number in applied:
                         continue
                     with conn.transaction():
                         for statement in _split_sql(sql):
@@ -502,3 +516,21 @@ class PostgresStore:
     def set_meta(self, key: str, value: str) -> None:
         self._write("INSERT INTO meta (key, value) VALUES (%s, %s) "
                     "ON CONFLICT (key) DO UPDATE SET value=excluded.value", [(key, value)])
+
+    # -- vectors --------------------------------------------------------------
+    def put_vectors(self, space: str, dim: int, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        self._writable()
+        with self.transaction():  # the write lock serialises generations across workers
+            generation = int(self.get_meta(VECTOR_GENERATION_KEY) or 0) + 1
+            self.set_meta(VECTOR_GENERATION_KEY, str(generation))
+            self._write(VECTOR_UPSERT, [(a, space, d, dim, bytes(b), generation) for a, d, b in rows])
+        return generation
+
+    def vectors_since(self, space: str, after: int = 0, batch: int = 5000) -> Iterator[VectorRow]:
+        params: tuple = (space, after, -1, "")
+        while True:
+            rows = self._rows(VECTORS_SINCE, (*params, batch))
+            yield from (VectorRow(r[0], r[1], r[2], bytes(r[3]), int(r[4])) for r in rows)
+            if len(rows) < batch:
+                return
+            params = (space, rows[-1][4], rows[-1][4], rows[-1][0])

@@ -18,7 +18,14 @@ from pathlib import Path
 import orjson
 
 from paperradar.models import CodeLink, Listing, Paper, Summary
-from paperradar.store.base import DayCount, HistoryEntry, StoreError, StoreNotFound
+from paperradar.store.base import (
+    VECTOR_GENERATION_KEY,
+    DayCount,
+    HistoryEntry,
+    StoreError,
+    StoreNotFound,
+    VectorRow,
+)
 
 PAPER_COLUMNS = (
     "arxiv_id, version, title, authors, abstract, categories, primary_category, comment, "
@@ -28,6 +35,16 @@ SUMMARY_COLUMNS = (
     "arxiv_id, source, model, language, tldr, motivation, method, result, conclusion, "
     "paper_version, prompt_version, created"
 )
+
+
+APPLIED = "paperradar_migrations"
+VECTOR_UPSERT = ("INSERT INTO vectors (arxiv_id, space, digest, dim, data, generation) "
+                 "VALUES (%s,%s,%s,%s,%s,%s) "
+                 "ON CONFLICT (arxiv_id, space) DO UPDATE SET digest=excluded.digest, dim=excluded.dim, "
+                 "data=excluded.data, generation=excluded.generation")
+VECTORS_SINCE = ("SELECT arxiv_id, digest, dim, data, generation FROM vectors WHERE space=%s AND "
+                 "(generation > %s OR (generation = %s AND arxiv_id > %s)) "
+                 "ORDER BY generation, arxiv_id LIMIT %s")
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -214,18 +231,29 @@ class SQLiteStore:
                 f"store {self.location} has schema version {current}, newer than this "
                 f"paperradar understands ({self.SCHEMA_VERSION}); upgrade paperradar"
             )
-        if current == self.SCHEMA_VERSION:
+        missing = [(v, sql) for v, sql in _migrations() if v not in self._applied(current)]
+        if not missing:
             return
         if self.read_only:
             self._upgrade_then_reopen(current)
             return
-        for version, sql in _migrations():
-            if version <= current:
-                continue
+        for version, sql in missing:  # numbers may have gaps, and a lower one may come late (a merge)
             with self.transaction():
                 for statement in _split_sql(sql):
                     self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version={version}")
+                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {APPLIED} (version INTEGER PRIMARY KEY)")
+                self.conn.executemany(f"INSERT OR IGNORE INTO {APPLIED} (version) VALUES (?)",
+                                      [(v,) for v in sorted(self._applied(current) | {version})])
+                current = max(current, version)
+                self.conn.execute(f"PRAGMA user_version={current}")
+
+    def _applied(self, current: int) -> set[int]:
+        """Migration numbers applied to this store: recorded in ``paperradar_migrations``; a store
+        from before that table has every number up to its ``user_version``."""
+        known = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name=?", (APPLIED,)).fetchone()
+        if known:
+            return {r[0] for r in self.conn.execute(f"SELECT version FROM {APPLIED}")}
+        return {v for v, _ in _migrations() if v <= current}
 
     def _upgrade_then_reopen(self, current: int) -> None:
         """A store from an older paperradar, opened read-only: upgrade it through a
@@ -452,6 +480,25 @@ class SQLiteStore:
             "ON CONFLICT (key) DO UPDATE SET value=excluded.value",
             (key, value),
         )
+
+    # -- vectors --------------------------------------------------------------
+    def put_vectors(self, space: str, dim: int, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        self._writable()
+        with self.transaction():
+            generation = int(self.get_meta(VECTOR_GENERATION_KEY) or 0) + 1
+            self.set_meta(VECTOR_GENERATION_KEY, str(generation))
+            self.conn.executemany(VECTOR_UPSERT.replace("%s", "?"),
+                                  [(a, space, d, dim, bytes(b), generation) for a, d, b in rows])
+        return generation
+
+    def vectors_since(self, space: str, after: int = 0, batch: int = 5000) -> Iterator[VectorRow]:
+        params: tuple = (space, after, -1, "")
+        while True:
+            rows = self.conn.execute(VECTORS_SINCE.replace("%s", "?"), (*params, batch)).fetchall()
+            yield from (VectorRow(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows)
+            if len(rows) < batch:
+                return
+            params = (space, rows[-1][4], rows[-1][4], rows[-1][0])
 
 
 def _hint(exc: sqlite3.Error) -> str:
