@@ -57,6 +57,7 @@ class Cluster:
     root: Path
     bin: Path
     prefix: list[str]
+    options: str = ""  # the server's command-line settings (pg_ctl -o), kept for start_server
 
     @property
     def socket_dir(self) -> Path:
@@ -82,6 +83,15 @@ class Cluster:
     def pg_ctl(self, *args: str, timeout: float = 60) -> None:
         subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), *args],
                        check=True, capture_output=True, timeout=timeout)
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (fault tests: "the database server went away")."""
+        self.pg_ctl("stop", "-m", mode, "-w", timeout=60)
+
+    def start_server(self) -> None:
+        """Start it again after :meth:`stop_server`."""
+        self.pg_ctl("start", "-w", "-t", "60", "-l", str(self.root / "server.log"), "-o", self.options,
+                    timeout=90)
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
@@ -111,7 +121,8 @@ def start(base: str | None = None) -> Cluster:
                        check=True, capture_output=True, timeout=120)
         options = (f"-k {root / 'socket'} -c listen_addresses='' -c fsync=off -c full_page_writes=off "
                    "-c synchronous_commit=off -c max_connections=100 -c shared_buffers=64MB")
-        cluster.pg_ctl("start", "-w", "-t", "60", "-l", str(root / "server.log"), "-o", options, timeout=90)
+        cluster.options = options
+        cluster.start_server()
     except subprocess.CalledProcessError as exc:
         logfile = root / "server.log"
         log = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else ""

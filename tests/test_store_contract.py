@@ -513,3 +513,51 @@ def test_saved_topics_and_their_issues(store: Store) -> None:
     assert issues[0].ids == () and issues[1].ids == ("2606.1",)
     assert store.remove_topic("rep") is True and store.remove_topic("rep") is False
     assert store.topic_issues("rep") == [] and [t.name for t in store.list_topics()] == ["agents"]
+# -- vectors (issue 13: embeddings shared through the store) ------------------------------------
+
+def _vec(seed: int, dim: int = 4) -> bytes:
+    import numpy as np
+
+    return np.arange(seed, seed + dim, dtype="<f2").tobytes()
+
+
+def test_vectors_are_stored_per_space_and_replaced_per_paper(store: Store) -> None:
+    with store.transaction():
+        store.insert_papers([paper(1), paper(2)], NOW)
+    g1 = store.put_vectors("space-a", 4, [("2606.00001", "h1", _vec(1)), ("2606.00002", "h2", _vec(2))])
+    g2 = store.put_vectors("space-b", 4, [("2606.00001", "h1", _vec(9))])
+    assert g2 == g1 + 1
+    rows = list(store.vectors_since("space-a"))
+    assert [(r.arxiv_id, r.digest, r.dim, r.data, r.generation) for r in rows] == [
+        ("2606.00001", "h1", 4, _vec(1), g1), ("2606.00002", "h2", 4, _vec(2), g1)]
+    g3 = store.put_vectors("space-a", 4, [("2606.00002", "h2b", _vec(5))])  # the paper's text changed
+    assert [(r.arxiv_id, r.digest, r.data) for r in store.vectors_since("space-a", g1)] == [
+        ("2606.00002", "h2b", _vec(5))]
+    assert [r.generation for r in store.vectors_since("space-a")] == [g1, g3]
+    assert [r.data for r in store.vectors_since("space-b")] == [_vec(9)]
+
+
+def test_vectors_since_pages_through_every_row_once(store: Store) -> None:
+    ids = [f"2606.{i:05d}" for i in range(25)]
+    with store.transaction():
+        store.insert_papers([paper(i) for i in range(25)], NOW)
+    store.put_vectors("s", 4, [(i, "h", _vec(n)) for n, i in enumerate(ids[:10])])
+    store.put_vectors("s", 4, [(i, "h", _vec(n)) for n, i in enumerate(ids[10:], 10)])
+    assert [r.arxiv_id for r in store.vectors_since("s", batch=3)] == ids
+    assert list(store.vectors_since("s", after=2)) == []
+
+
+def test_put_vectors_is_refused_read_only_and_rolled_back_with_its_block(backend: Backend,
+                                                                         store: Store) -> None:
+    with store.transaction():
+        store.insert_papers([paper(1)], NOW)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put_vectors("s", 4, [("2606.00001", "h", _vec(1))])
+        raise RuntimeError("undo")
+    assert list(store.vectors_since("s")) == []
+    reader = backend.open(read_only=True)
+    try:
+        with pytest.raises(StoreError):
+            reader.put_vectors("s", 4, [("2606.00001", "h", _vec(1))])
+    finally:
+        reader.close()

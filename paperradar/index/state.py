@@ -111,6 +111,7 @@ class CatchUpReport:
     tokenised: int = 0
     removed: int = 0
     embedded: int = 0
+    from_store: int = 0  # vectors taken from the store instead of embedding
     reembedded_all: bool = False
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -122,7 +123,8 @@ class CatchUpReport:
     def as_dict(self) -> dict:
         rate = self.embedded / self.embed_seconds if self.embed_seconds > 0 else None
         return {"papers": self.papers, "tokenised": self.tokenised, "removed": self.removed,
-                "embedded": self.embedded, "reembedded_all": self.reembedded_all,
+                "embedded": self.embedded, "from_store": self.from_store,
+                "reembedded_all": self.reembedded_all,
                 "seconds": round(self.seconds, 2), "embed_papers_per_s": rate and round(rate, 1),
                 "space": self.space, "index": self.folder, "repaired": list(self.repaired)}
 
@@ -406,7 +408,8 @@ def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
 
 
 def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: bool, space: str,
-                 embedder: str | None, complete: bool, dense_rows: int, meta_record: dict | None) -> None:
+                 embedder: str | None, complete: bool, dense_rows: int, meta_record: dict | None,
+                 store_vectors: int = 0) -> None:
     files = {name: _fingerprint(folder / name) for name in (DOCS, COUNTS, VOCAB)}
     if meta_record is not None:
         files[META] = meta_record
@@ -414,6 +417,7 @@ def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: 
         "format": STATE_VERSION, "generation": generation, "papers": papers, "space": space,
         "dense": dense, "embedder": embedder, "complete": complete,
         "rows": {"docs": papers, "terms": terms, "dense": dense_rows}, "files": files,
+        "store_vectors": store_vectors,  # the store's vector generation this index has read up to
         "updated": now_iso(),
     }, indent=1))
 
@@ -465,7 +469,7 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
         _write_state(folder, generation, len(infos), len(vocab), bool(old_state.get("dense")),
                      old_state.get("space") or "", old_state.get("embedder"), bool(old_state.get("complete")),
                      int((old_state.get("rows") or {}).get("dense") or 0),
-                     (old_state.get("files") or {}).get(META))
+                     (old_state.get("files") or {}).get(META), int(old_state.get("store_vectors") or 0))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -474,7 +478,9 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     report.space = embedder.space
     vectors = VectorStore(folder)
     meta, why = vectors.read_meta()
+    seen = int(old_state.get("store_vectors") or 0) if old_state.get("complete") else 0
     if meta is None or meta.get("space") != embedder.space or int(meta.get("dim", 0)) != embedder.dim:
+        seen = 0
         report.reembedded_all = meta is not None
         if meta is None and (vectors.keys_path.exists() or vectors.vec_path.exists()):
             report.repaired.append(f"{META} {why}: every paper re-embedded")
@@ -489,6 +495,8 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
                                        "their papers re-embedded")
     have = set(vectors.scan().rows.values())
     need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
+    if not rebuild:  # --rebuild starts over: embeds everything again
+        need, seen = _from_store(store, vectors, embedder, need, seen, chunk, report)
     t0 = time.perf_counter()
     done = 0
     if need and progress:
@@ -498,6 +506,10 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
         vecs = embedder.embed([texts[d.arxiv_id] for d in part])
         if len(vecs) != len(part):
             raise EmbeddingError(f"the embedder returned {len(vecs)} vectors for {len(part)} texts")
+        if not store.read_only:  # the store first: a crash between the two re-reads, never re-embeds
+            block = np.ascontiguousarray(vecs, dtype="<f2")
+            store.put_vectors(embedder.space, embedder.dim,
+                              [(d.arxiv_id, d.digest, block[i].tobytes()) for i, d in enumerate(part)])
         vectors.append([(d.arxiv_id, d.digest) for d in part], vecs)
         done += len(part)
         if progress:
@@ -510,9 +522,40 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
         vectors.compact(wanted)
         scan = vectors.scan()
     _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, True,
-                 len(scan.rows), _fingerprint(vectors.meta_path))
+                 len(scan.rows), _fingerprint(vectors.meta_path), seen)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _from_store(store: Store, vectors: VectorStore, embedder: Embedder, need: list[DocInfo], seen: int,
+                chunk: int, report: CatchUpReport) -> tuple[list[DocInfo], int]:
+    """Take the vectors another data folder (or worker) already stored for papers in ``need``: rows
+    of the embedder's space written since generation ``seen``, for the same text. Returns what is
+    still to embed and the generation read up to. Vectors of our own embeddings written later are
+    newer than ``seen`` too; reading them again next time finds nothing needed."""
+    wanted = {(d.arxiv_id, d.digest) for d in need}
+    top = seen
+    keys: list[tuple[str, str]] = []
+    rows: list[np.ndarray] = []
+
+    def flush() -> None:
+        if keys:
+            vectors.append(list(keys), np.stack(rows))
+            report.from_store += len(keys)
+            keys.clear()
+            rows.clear()
+
+    for row in store.vectors_since(embedder.space, seen):
+        top = max(top, row.generation)
+        key = (row.arxiv_id, row.digest)
+        if key in wanted and row.dim == embedder.dim and len(row.data) == 2 * row.dim:
+            keys.append(key)
+            rows.append(np.frombuffer(row.data, dtype="<f2"))
+            wanted.discard(key)
+            if len(keys) >= max(chunk, 1024):
+                flush()
+    flush()
+    return [d for d in need if (d.arxiv_id, d.digest) in wanted], top
 
 
 @contextlib.contextmanager

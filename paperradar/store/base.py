@@ -32,11 +32,29 @@ from paperradar.models import (
     Summary,
 )
 
-__all__ = ["GENERATION_KEY", "DayCount", "HistoryEntry", "Store", "StoreError", "StoreNotFound"]
+__all__ = ["GENERATION_KEY", "VECTOR_GENERATION_KEY", "DayCount", "VectorRow",
+           "HistoryEntry", "Store", "StoreError", "StoreNotFound"]
 
 GENERATION_KEY = "papers.generation"
 """Meta key bumped by ingest whenever papers are new or changed, so a search index
 can tell cheaply that it is behind (see :mod:`paperradar.index.state`)."""
+
+
+VECTOR_GENERATION_KEY = "vectors.generation"
+"""Meta key bumped by every :meth:`Store.put_vectors`; each stored vector row carries the value it
+was written under, so a local index asks only for the rows written since it last looked."""
+
+
+@dataclass(frozen=True, slots=True)
+class VectorRow:
+    """One paper's embedding in one space: ``dim`` float16 values (little-endian) in ``data``,
+    computed from the text whose content hash is ``digest``."""
+
+    arxiv_id: str
+    digest: str
+    dim: int
+    data: bytes
+    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +70,30 @@ class HistoryEntry:
     version: int | None
     paper: Paper
     replaced_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SavedTopic:
+    """A topic ``paperradar run`` renders a digest for every day or week."""
+
+    name: str
+    query: str
+    categories: tuple[str, ...] = ()
+    every: str = "week"  # "week" | "day"
+    created: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicIssue:
+    """One rendered issue of a saved topic."""
+
+    name: str
+    since: str
+    until: str
+    papers: int
+    title: str
+    created: str = ""
+    ids: tuple[str, ...] = ()  # the issue's papers, in digest order
 
 
 class Store(Protocol):
@@ -173,25 +215,12 @@ class Store(Protocol):
         """Issues rendered for ``name``, newest first."""
 
 
-@dataclass(frozen=True, slots=True)
-class SavedTopic:
-    """A topic ``paperradar run`` renders a digest for every day or week."""
+    # -- vectors (the embeddings the search index computed, shared through the store) ----------
+    def put_vectors(self, space: str, dim: int, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        """Store (arxiv_id, digest, float16 bytes) rows of embedding space ``space``, each replacing
+        that paper's earlier vector in the space, in one transaction under a new vector generation
+        (meta :data:`VECTOR_GENERATION_KEY`), which is returned."""
 
-    name: str
-    query: str
-    categories: tuple[str, ...] = ()
-    every: str = "week"  # "week" | "day"
-    created: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TopicIssue:
-    """One rendered issue of a saved topic."""
-
-    name: str
-    since: str
-    until: str
-    papers: int
-    title: str
-    created: str = ""
-    ids: tuple[str, ...] = ()  # the issue's papers, in digest order
+    def vectors_since(self, space: str, after: int = 0, batch: int = 5000) -> Iterator[VectorRow]:
+        """The vectors of ``space`` written under a generation above ``after``, ordered by
+        generation then id, read a page of ``batch`` at a time."""

@@ -59,6 +59,7 @@ TABLES = (
     Table("profile_feedback", ("profile", "arxiv_id", "verdict", "at"), ("profile", "arxiv_id")),
     Table("profile_seen", ("profile", "arxiv_id", "version", "abstract_hash", "shown_at"),
           ("profile", "arxiv_id")),
+    Table("vectors", ("arxiv_id", "space", "digest", "dim", "data", "generation"), ("arxiv_id", "space")),
 )
 BOOKKEEPING = {"paperradar_migrations", "paperradar_work"}  # schema record; worker queue (not copied)
 
@@ -172,7 +173,7 @@ def checksum(store: Store, table: Table) -> tuple[int, str]:
     digest, count = hashlib.sha256(), 0
     for rows in iter_rows(store, table):
         for row in rows:
-            digest.update(orjson.dumps(list(row)))
+            digest.update(orjson.dumps([v.hex() if isinstance(v, bytes | memoryview) else v for v in row]))
             digest.update(b"\n")
             count += 1
     return count, digest.hexdigest()

@@ -30,6 +30,7 @@ URL is opened, so SQLite users never load it.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import zlib
@@ -54,10 +55,21 @@ from paperradar.models import (
     SeenEntry,
     Summary,
 )
-from paperradar.store.base import DayCount, HistoryEntry, SavedTopic, StoreError, StoreNotFound, TopicIssue
+from paperradar.store.base import (
+    VECTOR_GENERATION_KEY,
+    DayCount,
+    HistoryEntry,
+    SavedTopic,
+    StoreError,
+    StoreNotFound,
+    TopicIssue,
+    VectorRow,
+)
 from paperradar.store.sqlite import (
     PAPER_COLUMNS,
     SUMMARY_COLUMNS,
+    VECTOR_UPSERT,
+    VECTORS_SINCE,
     _json_list,
     _split_sql,
     json_to_paper,
@@ -65,6 +77,11 @@ from paperradar.store.sqlite import (
     paper_to_row,
     row_to_paper,
 )
+
+# psycopg and its pool log what they do about a lost connection as warnings; without a handler
+# Python prints those on stderr beside our one-line error. An application that configures
+# logging still gets them.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise (connect_timeout=N)
@@ -191,7 +208,7 @@ class PostgresStore:
             if current > SCHEMA_VERSION:
                 raise StoreError(f"store {self.location} has schema version {current}, newer than this "
                                  f"paperradar understands ({SCHEMA_VERSION}); upgrade paperradar")
-            if current == SCHEMA_VERSION:
+            if current == SCHEMA_VERSION and not self._missing(conn):
                 return
             if self.read_only:  # an older store, opened read-only: upgrade it through a writable connection
                 writer = self._connect(writable=True)
@@ -216,6 +233,11 @@ class PostgresStore:
         found = conn.execute("SELECT max(version) FROM paperradar_migrations").fetchone()
         return int(found[0]) if found and found[0] is not None else 0
 
+    @staticmethod
+    def _missing(conn: psycopg.Connection) -> bool:
+        applied = {r[0] for r in conn.execute("SELECT version FROM paperradar_migrations")}
+        return any(number not in applied for number, _, _ in migrations())
+
     def _migrate(self, conn: psycopg.Connection) -> None:
         """Apply the missing migrations, one transaction each, under a lock so that
         several workers starting at once do not race."""
@@ -224,9 +246,9 @@ class PostgresStore:
                 conn.execute(MIGRATE_LOCK)
                 conn.execute("CREATE TABLE IF NOT EXISTS paperradar_migrations (version integer PRIMARY KEY, "
                              "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
-                applied = {row[0] for row in conn.execute("SELECT version FROM paperradar_migrations")}
-                for number, name, sql in migrations():
-                    if number in applied:  # by number, so one merged in late is still applied
+                applied = {r[0] for r in conn.execute("SELECT version FROM paperradar_migrations")}
+                for number, name, sql in migrations():  # gaps, and a lower number arriving late, are fine
+                    if number in applied:
                         continue
                     with conn.transaction():
                         for statement in _split_sql(sql):
@@ -247,6 +269,20 @@ class PostgresStore:
 
     def _lost(self, exc: BaseException) -> StoreError:
         return StoreError(f"store {self.location}: {self._reason(exc)}")
+
+    def _write_failed(self, conn: psycopg.Connection, exc: BaseException) -> StoreError:
+        if conn.closed:
+            return self._gone(exc)
+        return StoreError(f"cannot write to store {self.location}: {self._reason(exc)}")
+
+    def _gone(self, exc: BaseException) -> StoreError:
+        """The server went away mid-transaction (stopped, restarted, network cut)."""
+        if isinstance(exc, StoreError) and "lost its connection" in str(exc):
+            return exc
+        reason = str(exc) if isinstance(exc, StoreError) else self._reason(exc)
+        return StoreError(f"store {self.location} lost its connection to the database server "
+                          f"({reason.rsplit(': ', 1)[-1]}); the unfinished transaction was rolled back, "
+                          "nothing of it was stored: rerun once the server is reachable")
 
     # -- connections and transactions -----------------------------------------
     def _getconn(self) -> psycopg.Connection:
@@ -275,7 +311,7 @@ class PostgresStore:
                 cursor = conn.execute(sql.encode(), params)
                 return cursor.fetchall() if cursor.description is not None else []
             except psycopg.Error as exc:
-                raise self._lost(exc) from exc
+                raise (self._gone(exc) if conn.closed else self._lost(exc)) from exc
 
     def _write(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
         """Run one statement for every row, in a block of its own; rows affected."""
@@ -289,6 +325,8 @@ class PostgresStore:
                     cursor.executemany(sql.encode(), rows)
                     return max(cursor.rowcount, 0)
             except psycopg.Error as exc:
+                if conn.closed:
+                    raise self._gone(exc) from exc
                 raise StoreError(f"store {self.location} refused a write: {self._reason(exc)}") from exc
 
     @contextmanager
@@ -310,14 +348,14 @@ class PostgresStore:
                 conn.execute(WRITE_LOCK)
             except psycopg.Error as exc:
                 self._release(conn, rollback=True)
-                raise StoreError(f"cannot write to store {self.location}: {self._reason(exc)}") from exc
+                raise self._write_failed(conn, exc) from exc
             local.conn = conn
         else:
             conn = local.conn
             try:
                 conn.execute(f"SAVEPOINT {name}")
             except psycopg.Error as exc:
-                raise StoreError(f"cannot write to store {self.location}: {self._reason(exc)}") from exc
+                raise self._write_failed(conn, exc) from exc
         local.depth = depth + 1
         try:
             yield
@@ -332,6 +370,8 @@ class PostgresStore:
             except psycopg.Error as undo:
                 if depth > 0 and isinstance(exc, Exception):
                     # the connection is gone, and the outer blocks' writes with it
+                    if conn.closed:
+                        raise self._gone(exc) from exc
                     raise StoreError(f"store {self.location}: the whole transaction was rolled back "
                                      f"({self._reason(undo)})") from exc
             finally:
@@ -344,7 +384,7 @@ class PostgresStore:
         except psycopg.Error as exc:
             if depth == 0:
                 self._release(conn, rollback=True)
-            raise StoreError(f"cannot write to store {self.location}: {self._reason(exc)}") from exc
+            raise self._write_failed(conn, exc) from exc
         if depth == 0:
             self._release(conn)
 
@@ -603,3 +643,20 @@ class PostgresStore:
         rows = self._rows("SELECT name, since, until, papers, title, created, ids FROM topic_issues "
                           "WHERE name=%s ORDER BY until DESC", (name,))
         return [TopicIssue(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows]
+    # -- vectors --------------------------------------------------------------
+    def put_vectors(self, space: str, dim: int, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        self._writable()
+        with self.transaction():  # the write lock serialises generations across workers
+            generation = int(self.get_meta(VECTOR_GENERATION_KEY) or 0) + 1
+            self.set_meta(VECTOR_GENERATION_KEY, str(generation))
+            self._write(VECTOR_UPSERT, [(a, space, d, dim, bytes(b), generation) for a, d, b in rows])
+        return generation
+
+    def vectors_since(self, space: str, after: int = 0, batch: int = 5000) -> Iterator[VectorRow]:
+        params: tuple = (space, after, -1, "")
+        while True:
+            rows = self._rows(VECTORS_SINCE, (*params, batch))
+            yield from (VectorRow(r[0], r[1], r[2], bytes(r[3]), int(r[4])) for r in rows)
+            if len(rows) < batch:
+                return
+            params = (space, rows[-1][4], rows[-1][4], rows[-1][0])

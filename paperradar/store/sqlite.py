@@ -17,7 +17,6 @@ from pathlib import Path
 
 import orjson
 
-from paperradar.clock import now_iso
 from paperradar.models import (
     CodeLink,
     FeedbackEntry,
@@ -28,7 +27,16 @@ from paperradar.models import (
     SeenEntry,
     Summary,
 )
-from paperradar.store.base import DayCount, HistoryEntry, SavedTopic, StoreError, StoreNotFound, TopicIssue
+from paperradar.store.base import (
+    VECTOR_GENERATION_KEY,
+    DayCount,
+    HistoryEntry,
+    SavedTopic,
+    StoreError,
+    StoreNotFound,
+    TopicIssue,
+    VectorRow,
+)
 
 PAPER_COLUMNS = (
     "arxiv_id, version, title, authors, abstract, categories, primary_category, comment, "
@@ -38,6 +46,16 @@ SUMMARY_COLUMNS = (
     "arxiv_id, source, model, language, tldr, motivation, method, result, conclusion, "
     "paper_version, prompt_version, created"
 )
+
+
+APPLIED = "paperradar_migrations"
+VECTOR_UPSERT = ("INSERT INTO vectors (arxiv_id, space, digest, dim, data, generation) "
+                 "VALUES (%s,%s,%s,%s,%s,%s) "
+                 "ON CONFLICT (arxiv_id, space) DO UPDATE SET digest=excluded.digest, dim=excluded.dim, "
+                 "data=excluded.data, generation=excluded.generation")
+VECTORS_SINCE = ("SELECT arxiv_id, digest, dim, data, generation FROM vectors WHERE space=%s AND "
+                 "(generation > %s OR (generation = %s AND arxiv_id > %s)) "
+                 "ORDER BY generation, arxiv_id LIMIT %s")
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -227,36 +245,37 @@ class SQLiteStore:
         to its ``user_version`` is applied.
         """
         current = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        applied = self._applied_migrations(current)
+        applied = self._applied(current)
         newer = [v for v in applied if v > self.SCHEMA_VERSION]
         if current > self.SCHEMA_VERSION or newer:
             raise StoreError(
                 f"store {self.location} has schema version {max([current, *newer])}, newer than this "
                 f"paperradar understands ({self.SCHEMA_VERSION}); upgrade paperradar"
             )
-        pending = [(v, sql) for v, sql in _migrations() if v not in applied]
-        if not pending:
+        missing = [(v, sql) for v, sql in _migrations() if v not in applied]
+        if not missing:
             return
         if self.read_only:
             self._upgrade_then_reopen(current)
             return
-        for version, sql in pending:
+        for version, sql in missing:  # numbers may have gaps, and a lower one may come late (a merge)
             with self.transaction():
                 for statement in _split_sql(sql):
                     self.conn.execute(statement)
-                self.conn.execute("CREATE TABLE IF NOT EXISTS paperradar_migrations "
-                                  "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
-                self.conn.executemany("INSERT OR IGNORE INTO paperradar_migrations VALUES (?, ?)",
-                                      [(v, now_iso()) for v in sorted(applied | {version})])
-                applied.add(version)
-                self.conn.execute(f"PRAGMA user_version={max(applied)}")
+                applied.add(version)  # with those implied by an old store's user_version, read once above
+                self.conn.execute(f"CREATE TABLE IF NOT EXISTS {APPLIED} (version INTEGER PRIMARY KEY)")
+                self.conn.executemany(f"INSERT OR IGNORE INTO {APPLIED} (version) VALUES (?)",
+                                      [(v,) for v in sorted(applied)])
+                current = max(current, version)
+                self.conn.execute(f"PRAGMA user_version={current}")
 
-    def _applied_migrations(self, user_version: int) -> set[int]:
-        has_table = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='paperradar_migrations'").fetchone()
-        if has_table:
-            return {row[0] for row in self.conn.execute("SELECT version FROM paperradar_migrations")}
-        return {v for v, _ in _migrations() if v <= user_version}
+    def _applied(self, current: int) -> set[int]:
+        """Migration numbers applied to this store: recorded in ``paperradar_migrations``; a store
+        from before that table has every number up to its ``user_version``."""
+        known = self.conn.execute("SELECT 1 FROM sqlite_master WHERE name=?", (APPLIED,)).fetchone()
+        if known:
+            return {r[0] for r in self.conn.execute(f"SELECT version FROM {APPLIED}")}
+        return {v for v, _ in _migrations() if v <= current}
 
     def _upgrade_then_reopen(self, current: int) -> None:
         """A store from an older paperradar, opened read-only: upgrade it through a
@@ -312,6 +331,8 @@ class SQLiteStore:
                 # outer blocks' writes are gone too, so the caller must not carry on with them.
                 raise StoreError(f"store {self.location}: the whole transaction was rolled back "
                                  f"({exc})") from exc
+            if isinstance(exc, sqlite3.Error):  # a refused write (disk full, I/O error): say which store
+                raise StoreError(f"cannot write to store {self.location}: {exc}{_hint(exc)}") from exc
             raise
         self._depth = depth
         try:
@@ -610,6 +631,31 @@ class SQLiteStore:
         rows = self.conn.execute("SELECT name, since, until, papers, title, created, ids FROM topic_issues "
                                  "WHERE name=? ORDER BY until DESC", (name,))
         return [TopicIssue(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6]))) for r in rows]
+    # -- vectors --------------------------------------------------------------
+    def put_vectors(self, space: str, dim: int, rows: Sequence[tuple[str, str, bytes]]) -> int:
+        self._writable()
+        with self.transaction():
+            generation = int(self.get_meta(VECTOR_GENERATION_KEY) or 0) + 1
+            self.set_meta(VECTOR_GENERATION_KEY, str(generation))
+            self.conn.executemany(VECTOR_UPSERT.replace("%s", "?"),
+                                  [(a, space, d, dim, bytes(b), generation) for a, d, b in rows])
+        return generation
+
+    def vectors_since(self, space: str, after: int = 0, batch: int = 5000) -> Iterator[VectorRow]:
+        params: tuple = (space, after, -1, "")
+        while True:
+            rows = self.conn.execute(VECTORS_SINCE.replace("%s", "?"), (*params, batch)).fetchall()
+            yield from (VectorRow(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows)
+            if len(rows) < batch:
+                return
+            params = (space, rows[-1][4], rows[-1][4], rows[-1][0])
+
+
+def _hint(exc: sqlite3.Error) -> str:
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return ("; the unfinished transaction was rolled back and what was stored before is intact: "
+                "free some space and rerun")
+    return ""
 
 
 def _split_sql(script: str) -> list[str]:

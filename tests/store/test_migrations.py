@@ -40,6 +40,12 @@ def test_a_store_from_before_the_record_counts_by_user_version(tmp_path) -> None
     SQLiteStore(db).close()
     with sqlite3.connect(db) as con:  # what an older paperradar left: no record table
         con.execute("DROP TABLE paperradar_migrations")
-    store = SQLiteStore(db)  # must not re-run 0001 (it would fail on existing tables)
-    assert store.count_papers() == 0
-    store.close()
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA user_version=1")  # as if only 0001 had been applied
+        for table in [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]:
+            if table not in ("papers", "paper_history", "listings", "summaries", "code_links", "meta"):
+                con.execute(f"DROP TABLE {table}")
+    for _ in range(2):  # must not re-run 0001 (it would fail on existing tables), now or next time
+        store = SQLiteStore(db)
+        assert store.count_papers() == 0 and store.list_topics() == []
+        store.close()
