@@ -23,6 +23,7 @@ from typing import Protocol
 from paperradar.errors import StoreError, StoreNotFound
 from paperradar.models import (
     CodeLink,
+    DeliveryRecord,
     FeedbackEntry,
     LibraryItem,
     Listing,
@@ -155,3 +156,11 @@ class Store(Protocol):
         connection has committed a change since then (SQLite's ``PRAGMA data_version``);
         a reader compares it before reusing anything it derived from the store."""
 
+    # -- deliveries (paperradar.deliver; migration 0005) ------------------------
+    def put_delivery(self, record: DeliveryRecord) -> None:
+        """Insert or replace the record of (profile, date) (``created`` is kept as given)."""
+
+    def get_delivery(self, profile: str, date: str) -> DeliveryRecord | None: ...
+
+    def deliveries(self, profile: str, limit: int = 30) -> list[DeliveryRecord]:
+        """The profile's newest ``limit`` records, newest date first."""

@@ -56,6 +56,9 @@ TABLES = (
     Table("profile_feedback", ("profile", "arxiv_id", "verdict", "at"), ("profile", "arxiv_id")),
     Table("profile_seen", ("profile", "arxiv_id", "version", "abstract_hash", "shown_at"),
           ("profile", "arxiv_id")),
+    # deliveries (migration 0005)
+    Table("deliveries", ("profile", "date", "kind", "state", "message_id", "recipient", "message", "papers",
+                         "reason", "attempts", "created", "updated", "sent_at"), ("profile", "date")),
 )
 BOOKKEEPING = {"paperradar_migrations", "paperradar_work"}  # schema record; worker queue (not copied)
 
