@@ -244,6 +244,7 @@ class DeliveryRecord:
     ``skipped`` (nothing to send: an empty day the profile opted out of, or no e-mail address).
     ``kind``: ``papers``, ``empty`` (a day with nothing new; ``reason`` says why) or ``late``
     (the listing was not out yet). ``papers`` are the ranked entries shown (JSON-able dicts).
+    ``attempts`` counts connections tried.
     """
 
     profile: str
@@ -254,8 +255,9 @@ class DeliveryRecord:
     recipient: str | None
     message: str  # the whole RFC 5322 message as built (empty when nothing is e-mailed)
     papers: tuple[dict, ...] = ()
-    reason: str = ""
+    reason: str = ""  # why a day has nothing (kinds empty and late), or why it was skipped
     attempts: int = 0
     created: str = ""
     updated: str = ""
     sent_at: str | None = None
+    error: str = ""  # why the last attempt failed (state failed); empty once sent

@@ -511,7 +511,7 @@ def test_deliveries_put_get_replace_and_list(store: Store) -> None:
                                updated="2026-06-30T20:01:00Z")
     store.put_delivery(sent)
     assert store.get_delivery("ana", "2026-06-29") == sent
-    store.put_delivery(_delivery("2026-06-30", state="failed", reason="550 no such user"))
+    store.put_delivery(_delivery("2026-06-30", state="failed", error="550 no such user"))
     assert [r.date for r in store.deliveries("ana")] == ["2026-06-30", "2026-06-29"]
     assert [r.date for r in store.deliveries("ana", limit=1)] == ["2026-06-30"]
     assert store.deliveries("bo") == []

@@ -58,7 +58,8 @@ TABLES = (
           ("profile", "arxiv_id")),
     # deliveries (migration 0005)
     Table("deliveries", ("profile", "date", "kind", "state", "message_id", "recipient", "message", "papers",
-                         "reason", "attempts", "created", "updated", "sent_at"), ("profile", "date")),
+                         "reason", "attempts", "created", "updated", "sent_at", "error"),
+          ("profile", "date")),
 )
 BOOKKEEPING = {"paperradar_migrations", "paperradar_work"}  # schema record; worker queue (not copied)
 

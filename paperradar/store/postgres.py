@@ -574,11 +574,11 @@ class PostgresStore:
     # -- deliveries (paperradar.deliver; migration 0005) -------------------------
     def put_delivery(self, record: DeliveryRecord) -> None:
         self._write(
-            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES ({','.join(['%s'] * 13)}) "
+            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES ({','.join(['%s'] * 14)}) "
             "ON CONFLICT (profile, date) DO UPDATE SET kind=excluded.kind, state=excluded.state, "
             "message_id=excluded.message_id, recipient=excluded.recipient, message=excluded.message, "
             "papers=excluded.papers, reason=excluded.reason, attempts=excluded.attempts, "
-            "updated=excluded.updated, sent_at=excluded.sent_at",
+            "updated=excluded.updated, sent_at=excluded.sent_at, error=excluded.error",
             [delivery_to_row(record)],
         )
 

@@ -51,17 +51,18 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 DELIVERY_COLUMNS = ("profile, date, kind, state, message_id, recipient, message, papers, reason, attempts, "
-                    "created, updated, sent_at")
+                    "created, updated, sent_at, error")
 
 
 def delivery_to_row(r: DeliveryRecord) -> tuple:
     return (r.profile, r.date, r.kind, r.state, r.message_id, r.recipient, r.message,
-            orjson.dumps(list(r.papers)).decode(), r.reason, r.attempts, r.created, r.updated, r.sent_at)
+            orjson.dumps(list(r.papers)).decode(), r.reason, r.attempts, r.created, r.updated, r.sent_at,
+            r.error)
 
 
 def row_to_delivery(row: Sequence) -> DeliveryRecord:
     return DeliveryRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(orjson.loads(row[7])),
-                          row[8], int(row[9]), row[10], row[11], row[12])
+                          row[8], int(row[9]), row[10], row[11], row[12], row[13])
 
 
 def _json_list(items: tuple[str, ...]) -> str:
@@ -589,11 +590,11 @@ class SQLiteStore:
     def put_delivery(self, record: DeliveryRecord) -> None:
         self._writable()
         self.conn.execute(
-            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT (profile, date) DO UPDATE SET kind=excluded.kind, state=excluded.state, "
             "message_id=excluded.message_id, recipient=excluded.recipient, message=excluded.message, "
             "papers=excluded.papers, reason=excluded.reason, attempts=excluded.attempts, "
-            "updated=excluded.updated, sent_at=excluded.sent_at",
+            "updated=excluded.updated, sent_at=excluded.sent_at, error=excluded.error",
             delivery_to_row(record),
         )
 

@@ -15,5 +15,6 @@ CREATE TABLE deliveries (
     created    TEXT NOT NULL,
     updated    TEXT NOT NULL,
     sent_at    TEXT,
+    error      TEXT NOT NULL,
     PRIMARY KEY (profile, date)
 );

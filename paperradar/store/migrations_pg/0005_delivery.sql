@@ -14,5 +14,6 @@ CREATE TABLE deliveries (
     created    TEXT COLLATE "C" NOT NULL,
     updated    TEXT COLLATE "C" NOT NULL,
     sent_at    TEXT COLLATE "C",
+    error      TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (profile, date)
 );
