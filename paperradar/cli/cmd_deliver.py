@@ -21,10 +21,12 @@ from paperradar.cli.common import Context, echo_json, pass_ctx
               help="SMTP port (default: smtp.port, else by smtp.security).")
 @click.option("--resend", is_flag=True,
               help="Send again even if recorded as sent or interrupted while sending (after checking).")
+@click.option("--feed-token", is_flag=True,
+              help="Print each profile's secret Atom feed path (/feeds/profile/NAME.atom?token=...) and stop.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
 @pass_ctx
 def command(ctx: Context, profiles: tuple[str, ...], date: str | None, dry_run: Path | None,
-            smtp_host: str | None, smtp_port: int | None, resend: bool, as_json: bool) -> None:
+            smtp_host: str | None, smtp_port: int | None, resend: bool, feed_token: bool, as_json: bool) -> None:
     """E-mail each profile its ranked papers of the day: never twice, never silently nothing.
     Exit 1 when a delivery failed (it is recorded and retried by the next run)."""
     from paperradar.deliver import deliver_profile
@@ -35,6 +37,13 @@ def command(ctx: Context, profiles: tuple[str, ...], date: str | None, dry_run: 
     if not names:
         raise click.ClickException("no profiles yet; make one with "
                                    "`paperradar profile add NAME --email ADDR`")
+    if feed_token:
+        from paperradar.deliver import signing
+
+        key = signing.secret(store)
+        for n in names:
+            click.echo(f"{n}: feeds/profile/{n}.atom?token={signing.feed_token(key, n)}")
+        return
     smtp = None if dry_run else SmtpSettings.from_config(smtp_host, smtp_port)
     outcomes = [deliver_profile(store, n, date, smtp=smtp, dry_run=dry_run, resend=resend) for n in names]
     if as_json:
