@@ -22,11 +22,13 @@ from paperradar.cli.common import Context, echo_json, pass_ctx
 @click.option("--resend", is_flag=True,
               help="Send again even if recorded as sent or interrupted while sending (after checking).")
 @click.option("--feed-token", is_flag=True,
-              help="Print each profile's secret Atom feed path (/feeds/profile/NAME.atom?token=...) and stop.")
+              help="Print each profile's secret Atom feed path (feeds/profile/NAME.atom?token=...); "
+                   "send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
 @pass_ctx
 def command(ctx: Context, profiles: tuple[str, ...], date: str | None, dry_run: Path | None,
-            smtp_host: str | None, smtp_port: int | None, resend: bool, feed_token: bool, as_json: bool) -> None:
+            smtp_host: str | None, smtp_port: int | None, resend: bool, feed_token: bool,
+            as_json: bool) -> None:
     """E-mail each profile its ranked papers of the day: never twice, never silently nothing.
     Exit 1 when a delivery failed (it is recorded and retried by the next run)."""
     from paperradar.deliver import deliver_profile
