@@ -103,6 +103,22 @@ SETTINGS: tuple[Setting, ...] = (
     # personal ranking (paperradar.radar, docs/radar.md)
     Setting("zotero.base_url", "PAPERRADAR_ZOTERO_BASE_URL", str, "https://api.zotero.org",
             "Zotero web API base URL read by `profile add --zotero-user`"),
+    # e-mail delivery (paperradar.deliver, docs/deliver.md)
+    Setting("smtp.host", "PAPERRADAR_SMTP_HOST", str, None, "SMTP server `paperradar deliver` sends through"),
+    Setting("smtp.port", "PAPERRADAR_SMTP_PORT", int, None,
+            "SMTP port; default 587 for starttls, 465 for tls, 25 for none"),
+    Setting("smtp.security", "PAPERRADAR_SMTP_SECURITY", str, "starttls",
+            "starttls (upgrade a plain connection), tls (implicit TLS) or none (loopback relays only)"),
+    Setting("smtp.user", "PAPERRADAR_SMTP_USER", str, None, "SMTP login name; no login when unset"),
+    Setting("smtp.password_env", "PAPERRADAR_SMTP_PASSWORD_ENV", str, "PAPERRADAR_SMTP_PASSWORD",
+            "name of the environment variable holding the SMTP password (never the password itself)"),
+    Setting("smtp.sender", "PAPERRADAR_SMTP_SENDER", str, None,
+            "From address of the e-mails, e.g. paperradar@lab.example"),
+    Setting("smtp.timeout", "PAPERRADAR_SMTP_TIMEOUT", float, 30.0, "seconds per SMTP connection step"),
+    Setting("smtp.retries", "PAPERRADAR_SMTP_RETRIES", int, 3,
+            "attempts per message on a temporary failure (4xx reply, server unreachable)"),
+    Setting("smtp.ca_file", "PAPERRADAR_SMTP_CA_FILE", str, None,
+            "CA certificates (PEM) that verify the SMTP server, for a private CA; default: the system's"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -185,3 +185,7 @@ class ProfileNotFound(ProfileError):  # reads as what happened
     """No profile has that name; the message lists the ones there are."""
 class SiteError(PaperradarError, RuntimeError):
     """The static site cannot be written where asked (the folder is a file, say)."""
+
+
+class DeliveryError(PaperradarError, RuntimeError):
+    """An e-mail could not be delivered (the record keeps why; the next run retries)."""

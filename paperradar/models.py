@@ -231,3 +231,33 @@ class SeenEntry:
     version: int | None
     abstract_hash: str
     shown_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """What was (or is being) delivered to one profile for one day; owned by
+    :mod:`paperradar.deliver.record`, which alone decides the state moves.
+
+    ``state``: ``pending`` (message built and stored, sending not begun), ``sending`` (the SMTP
+    ``DATA`` command was about to start: the server may have accepted it), ``sent`` (the server
+    accepted it), ``failed`` (refused or unreachable; ``reason`` says why; the next run retries),
+    ``skipped`` (nothing to send: an empty day the profile opted out of, or no e-mail address).
+    ``kind``: ``papers``, ``empty`` (a day with nothing new; ``reason`` says why) or ``late``
+    (the listing was not out yet). ``papers`` are the ranked entries shown (JSON-able dicts).
+    ``attempts`` counts connections tried.
+    """
+
+    profile: str
+    date: str
+    kind: str
+    state: str
+    message_id: str
+    recipient: str | None
+    message: str  # the whole RFC 5322 message as built (empty when nothing is e-mailed)
+    papers: tuple[dict, ...] = ()
+    reason: str = ""  # why a day has nothing (kinds empty and late), or why it was skipped
+    attempts: int = 0
+    created: str = ""
+    updated: str = ""
+    sent_at: str | None = None
+    error: str = ""  # why the last attempt failed (state failed); empty once sent

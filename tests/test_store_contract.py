@@ -9,6 +9,7 @@ everything here unchanged. Tests talk to the store only through the
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from paperradar.models import CodeLink, Listing, Paper, Summary
+from paperradar.models import CodeLink, DeliveryRecord, Listing, Paper, ProfileRecord, Summary
 from paperradar.store import GENERATION_KEY, Store, StoreError, open_store
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -561,3 +562,29 @@ def test_put_vectors_is_refused_read_only_and_rolled_back_with_its_block(backend
             reader.put_vectors("s", 4, [("2606.00001", "h", _vec(1))])
     finally:
         reader.close()
+
+
+def _delivery(date: str, state: str = "pending", **changes: object) -> DeliveryRecord:
+    base = DeliveryRecord("ana", date, "papers", state, f"<{date}.ana@paperradar.local>", "ana@example.org",
+                          "Subject: hi\r\n\r\nbody é\r\n", ({"id": "2601.00001", "why": "keywords: x"},),
+                          "", 0, "2026-06-30T20:00:00Z", "2026-06-30T20:00:00Z", None)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_deliveries_put_get_replace_and_list(store: Store) -> None:
+    store.put_profile(ProfileRecord("ana", {"keywords": ["x"]}, NOW, NOW))
+    assert store.get_delivery("ana", "2026-06-29") is None
+    first = _delivery("2026-06-29")
+    store.put_delivery(first)
+    assert store.get_delivery("ana", "2026-06-29") == first
+    sent = dataclasses.replace(first, state="sent", attempts=1, sent_at="2026-06-30T20:01:00Z",
+                               updated="2026-06-30T20:01:00Z")
+    store.put_delivery(sent)
+    assert store.get_delivery("ana", "2026-06-29") == sent
+    store.put_delivery(_delivery("2026-06-30", state="failed", error="550 no such user"))
+    assert [r.date for r in store.deliveries("ana")] == ["2026-06-30", "2026-06-29"]
+    assert [r.date for r in store.deliveries("ana", limit=1)] == ["2026-06-30"]
+    assert store.deliveries("bo") == []
+    with store.transaction():
+        assert store.delete_profile("ana")
+    assert store.get_delivery("ana", "2026-06-29") is None

@@ -32,6 +32,8 @@ def _profile_options(func: Callable) -> Callable:
                      help="Name of the environment variable holding the Zotero API key."),
         click.option("--email", metavar="ADDR", help="Where delivery sends this profile's papers."),
         click.option("--language", metavar="L", help="Language of this profile's summaries."),
+        click.option("--empty-notice/--no-empty-notice", "empty_notice", default=None,
+                     help="E-mail a short note on a day with nothing new, saying why (default: on)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -40,12 +42,13 @@ def _profile_options(func: Callable) -> Callable:
 
 def _changes(interests: str | None, keywords: str | None, exclude: str | None, authors: str | None,
              categories: str | None, seed_papers: str | None, email: str | None,
-             language: str | None) -> dict:
+             language: str | None, empty_notice: bool | None = None) -> dict:
     from paperradar.radar.profiles import split_list
 
     return {"interests": interests, "keywords": split_list(keywords), "exclude": split_list(exclude),
             "authors": split_list(authors, ";"), "categories": split_list(categories),
-            "seed_papers": split_list(seed_papers), "email": email, "language": language}
+            "seed_papers": split_list(seed_papers), "email": email, "language": language,
+            "empty_notice": empty_notice}
 
 
 def _zotero(user: str | None, key_env: str | None) -> ZoteroSource | None:
@@ -86,12 +89,12 @@ def command() -> None:
 def add(ctx: Context, name: str, interests: str | None, keywords: str | None, exclude: str | None,
         authors: str | None, categories: str | None, seed_papers: str | None, libraries: tuple[str, ...],
         zotero_user: str | None, zotero_key_env: str | None, email: str | None, language: str | None,
-        as_json: bool) -> None:
+        empty_notice: bool | None, as_json: bool) -> None:
     """Make profile NAME. Bad library entries are reported (exit 1); the good ones still import."""
     from paperradar.radar.profiles import Profile, add_profile
 
     changes = {k: v for k, v in _changes(interests, keywords, exclude, authors, categories, seed_papers,
-                                         email, language).items() if v is not None}
+                                         email, language, empty_notice).items() if v is not None}
     zotero = _zotero(zotero_user, zotero_key_env)
     change = add_profile(ctx.store(), Profile(name, **changes), libraries, zotero)
     _report(change, as_json)
@@ -105,13 +108,13 @@ def add(ctx: Context, name: str, interests: str | None, keywords: str | None, ex
 def edit(ctx: Context, name: str, interests: str | None, keywords: str | None, exclude: str | None,
          authors: str | None, categories: str | None, seed_papers: str | None, libraries: tuple[str, ...],
          zotero_user: str | None, zotero_key_env: str | None, email: str | None, language: str | None,
-         as_json: bool) -> None:
+         empty_notice: bool | None, as_json: bool) -> None:
     """Change profile NAME: each option given replaces that setting; --library and new seed papers
     are added to its library."""
     from paperradar.radar.profiles import edit_profile
 
     change = edit_profile(ctx.store(), name, _changes(interests, keywords, exclude, authors, categories,
-                                                       seed_papers, email, language),
+                                                       seed_papers, email, language, empty_notice),
                           libraries, _zotero(zotero_user, zotero_key_env))
     _report(change, as_json)
 
@@ -147,7 +150,7 @@ def show(ctx: Context, name: str, as_json: bool) -> None:
         echo_json(d)
         return
     for key in ("name", "interests", "keywords", "exclude", "authors", "categories", "seed_papers", "email",
-                "language", "created", "updated"):
+                "language", "empty_notice", "created", "updated"):
         value = d[key]
         if isinstance(value, list):
             value = ("; " if key == "authors" else ", ").join(value)

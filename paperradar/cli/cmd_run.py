@@ -3,7 +3,8 @@
 Get today's papers (live RSS when categories are configured and arXiv is
 reachable, otherwise the bundled sample), then write the static website (every
 day in the store, the papers, feeds and JSON; see :mod:`paperradar.web.static_site`),
-say what was written and print the command that serves it.
+say what was written, deliver every profile (paperradar.deliver: at most once per day) and
+print the command that serves it.
 """
 
 from __future__ import annotations
@@ -110,6 +111,30 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
             click.echo(f"topic digests: {len(topic_files)} files under {site_dir / 'topics'}")
         click.echo(f"  open {site_dir / 'index.html'}")
         click.echo(f"serve it: {serve}")
+    failed = _deliver_step(ctx, newest, as_json)
     if report.rejected:
         print_rejections(report)
         sys.exit(EXIT_REJECTED)
+    if failed:
+        click.echo(f"Error: step deliver failed for {', '.join(failed)} (recorded; the next run retries)",
+                   err=True)
+        sys.exit(1)
+
+
+def _deliver_step(ctx: Context, date: str, quiet_lines: bool) -> list[str]:
+    """Deliver every profile's ``date`` once (paperradar.deliver.record decides); the failed names."""
+    from paperradar.deliver import deliver_profile
+    from paperradar.deliver.smtp import SmtpSettings
+
+    store = ctx.store()
+    names = [p.name for p in store.list_profiles()]
+    if not names:
+        if not quiet_lines:
+            click.echo("deliver: no profiles (paperradar profile add NAME --email ADDR)")
+        return []
+    smtp = SmtpSettings.from_config()
+    outcomes = [deliver_profile(store, n, date, smtp=smtp) for n in names]
+    if not quiet_lines:
+        for o in outcomes:
+            click.echo(o.line())
+    return [o.profile for o in outcomes if not o.ok]

@@ -38,6 +38,7 @@ class Profile:
     seed_papers: tuple[str, ...] = ()
     email: str | None = None
     language: str | None = None
+    empty_notice: bool = True  # e-mail a note saying why on a day with nothing new (paperradar.deliver)
     created: str = ""
     updated: str = ""
 
@@ -46,12 +47,13 @@ class Profile:
         s = record.settings
         lists = {f: tuple(s.get(f) or ()) for f in LIST_FIELDS}
         return cls(name=record.name, interests=s.get("interests") or "", email=s.get("email"),
-                   language=s.get("language"), created=record.created, updated=record.updated, **lists)
+                   language=s.get("language"), empty_notice=s.get("empty_notice", True) is not False,
+                   created=record.created, updated=record.updated, **lists)
 
     def settings(self) -> dict:
         out: dict = {"interests": self.interests}
         out.update({f: list(getattr(self, f)) for f in LIST_FIELDS})
-        out.update(email=self.email, language=self.language)
+        out.update(email=self.email, language=self.language, empty_notice=self.empty_notice)
         return out
 
     @property
@@ -161,7 +163,7 @@ def edit_profile(store: Store, name: str, changes: dict, libraries: Sequence[str
     added to the profile's library."""
     now = now or now_iso()
     old = load_profile(store, name)
-    unknown = set(changes) - {"interests", "email", "language", *LIST_FIELDS}
+    unknown = set(changes) - {"interests", "email", "language", "empty_notice", *LIST_FIELDS}
     if unknown:
         raise ProfileError(f"unknown profile settings: {', '.join(sorted(unknown))}")
     merged = {**old.__dict__, **{k: v for k, v in changes.items() if v is not None}, "updated": now}

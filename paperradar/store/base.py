@@ -23,6 +23,7 @@ from typing import Protocol
 from paperradar.errors import StoreError, StoreNotFound
 from paperradar.models import (
     CodeLink,
+    DeliveryRecord,
     FeedbackEntry,
     LibraryItem,
     Listing,
@@ -224,3 +225,12 @@ class Store(Protocol):
     def vectors_since(self, space: str, after: int = 0, batch: int = 5000) -> Iterator[VectorRow]:
         """The vectors of ``space`` written under a generation above ``after``, ordered by
         generation then id, read a page of ``batch`` at a time."""
+
+    # -- deliveries (paperradar.deliver; migration 0005) ------------------------
+    def put_delivery(self, record: DeliveryRecord) -> None:
+        """Insert or replace the record of (profile, date) (``created`` is kept as given)."""
+
+    def get_delivery(self, profile: str, date: str) -> DeliveryRecord | None: ...
+
+    def deliveries(self, profile: str, limit: int = 30) -> list[DeliveryRecord]:
+        """The profile's newest ``limit`` records, newest date first."""

@@ -60,6 +60,10 @@ TABLES = (
     Table("profile_seen", ("profile", "arxiv_id", "version", "abstract_hash", "shown_at"),
           ("profile", "arxiv_id")),
     Table("vectors", ("arxiv_id", "space", "digest", "dim", "data", "generation"), ("arxiv_id", "space")),
+    # deliveries (migration 0005)
+    Table("deliveries", ("profile", "date", "kind", "state", "message_id", "recipient", "message", "papers",
+                         "reason", "attempts", "created", "updated", "sent_at", "error"),
+          ("profile", "date")),
 )
 BOOKKEEPING = {"paperradar_migrations", "paperradar_work"}  # schema record; worker queue (not copied)
 

@@ -47,6 +47,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from paperradar.models import (
     CodeLink,
+    DeliveryRecord,
     FeedbackEntry,
     LibraryItem,
     Listing,
@@ -66,15 +67,18 @@ from paperradar.store.base import (
     VectorRow,
 )
 from paperradar.store.sqlite import (
+    DELIVERY_COLUMNS,
     PAPER_COLUMNS,
     SUMMARY_COLUMNS,
     VECTOR_UPSERT,
     VECTORS_SINCE,
     _json_list,
     _split_sql,
+    delivery_to_row,
     json_to_paper,
     paper_to_json,
     paper_to_row,
+    row_to_delivery,
     row_to_paper,
 )
 
@@ -660,3 +664,24 @@ class PostgresStore:
             if len(rows) < batch:
                 return
             params = (space, rows[-1][4], rows[-1][4], rows[-1][0])
+
+    # -- deliveries (paperradar.deliver; migration 0005) -------------------------
+    def put_delivery(self, record: DeliveryRecord) -> None:
+        self._write(
+            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES ({','.join(['%s'] * 14)}) "
+            "ON CONFLICT (profile, date) DO UPDATE SET kind=excluded.kind, state=excluded.state, "
+            "message_id=excluded.message_id, recipient=excluded.recipient, message=excluded.message, "
+            "papers=excluded.papers, reason=excluded.reason, attempts=excluded.attempts, "
+            "updated=excluded.updated, sent_at=excluded.sent_at, error=excluded.error",
+            [delivery_to_row(record)],
+        )
+
+    def get_delivery(self, profile: str, date: str) -> DeliveryRecord | None:
+        rows = self._rows(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE profile=%s AND date=%s",
+                          (profile, date))
+        return row_to_delivery(rows[0]) if rows else None
+
+    def deliveries(self, profile: str, limit: int = 30) -> list[DeliveryRecord]:
+        rows = self._rows(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE profile=%s "
+                          "ORDER BY date DESC LIMIT %s", (profile, limit))
+        return [row_to_delivery(r) for r in rows]

@@ -19,6 +19,7 @@ import orjson
 
 from paperradar.models import (
     CodeLink,
+    DeliveryRecord,
     FeedbackEntry,
     LibraryItem,
     Listing,
@@ -65,6 +66,21 @@ def _migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+DELIVERY_COLUMNS = ("profile, date, kind, state, message_id, recipient, message, papers, reason, attempts, "
+                    "created, updated, sent_at, error")
+
+
+def delivery_to_row(r: DeliveryRecord) -> tuple:
+    return (r.profile, r.date, r.kind, r.state, r.message_id, r.recipient, r.message,
+            orjson.dumps(list(r.papers)).decode(), r.reason, r.attempts, r.created, r.updated, r.sent_at,
+            r.error)
+
+
+def row_to_delivery(row: Sequence) -> DeliveryRecord:
+    return DeliveryRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(orjson.loads(row[7])),
+                          row[8], int(row[9]), row[10], row[11], row[12], row[13])
 
 
 def _json_list(items: tuple[str, ...]) -> str:
@@ -649,6 +665,28 @@ class SQLiteStore:
             if len(rows) < batch:
                 return
             params = (space, rows[-1][4], rows[-1][4], rows[-1][0])
+
+    # -- deliveries (paperradar.deliver; migration 0005) -------------------------
+    def put_delivery(self, record: DeliveryRecord) -> None:
+        self._writable()
+        self.conn.execute(
+            f"INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (profile, date) DO UPDATE SET kind=excluded.kind, state=excluded.state, "
+            "message_id=excluded.message_id, recipient=excluded.recipient, message=excluded.message, "
+            "papers=excluded.papers, reason=excluded.reason, attempts=excluded.attempts, "
+            "updated=excluded.updated, sent_at=excluded.sent_at, error=excluded.error",
+            delivery_to_row(record),
+        )
+
+    def get_delivery(self, profile: str, date: str) -> DeliveryRecord | None:
+        row = self.conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE profile=? AND date=?",
+                                (profile, date)).fetchone()
+        return row_to_delivery(row) if row else None
+
+    def deliveries(self, profile: str, limit: int = 30) -> list[DeliveryRecord]:
+        rows = self.conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE profile=? "
+                                 "ORDER BY date DESC LIMIT ?", (profile, limit))
+        return [row_to_delivery(r) for r in rows]
 
 
 def _hint(exc: sqlite3.Error) -> str:

@@ -502,6 +502,27 @@ def trending_page(request: Request) -> Response:
 
 
 # -- feeds -------------------------------------------------------------------------------------
+def feed_profile(request: Request) -> Response:
+    """A profile's delivered papers; ``?token=`` is the profile's secret feed token (constant-time
+    compare, see :mod:`paperradar.deliver.signing`). Never cached: it is per reader."""
+    from paperradar.deliver import signing
+    from paperradar.errors import ConfigError
+
+    store = _state(request).store()
+    name = request.path_params["name"]
+    token = request.query_params.get("token", "")
+    try:
+        key = signing.secret(store, create=False)
+    except ConfigError:
+        key = None
+    if key is None or store.get_profile(name) is None or not signing.check_feed_token(key, name, token):
+        raise PageError(404, "No such feed", "No feed for that profile and token.")
+    body = feeds.render_feed(feeds.profile_feed(store, name, _absolute(request)))
+    response = Response(body, media_type=ATOM)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def feed_latest(request: Request) -> Response:
     state = _state(request)
     return cached(request, ("feed-latest", str(request.base_url)), lambda: _make(
@@ -664,6 +685,7 @@ ROUTES = [
     Route("/topics", topics_page), Route("/topics/{name}", topic_page), Route("/trending", trending_page),
     Route("/feeds/latest.atom", feed_latest), Route("/feeds/category/{category}.atom", feed_category),
     Route("/feeds/search.atom", feed_search), Route("/feeds/topic/{name}.atom", feed_topic),
+    Route("/feeds/profile/{name}.atom", feed_profile),
     Route("/api/days", api_days), Route("/api/day/{date}", api_day),
     Route("/api/paper/{arxiv_id:path}", api_paper),
     Route("/api/search", api_search), Route("/api/openapi.json", openapi),

@@ -140,3 +140,12 @@ def topic_feed(store: Store, topic: Topic, links: Links) -> Feed:
 
 def render_feed(feed: Feed) -> str:
     return environment().get_template("atom.xml.j2").render(feed=feed)
+
+
+def profile_feed(store: Store, name: str, links: Links, file: str | None = None) -> Feed:
+    """What the profile was delivered (the e-mails' papers, or the records of a profile without an
+    address), newest day first; read from :mod:`paperradar.deliver.record`'s records only."""
+    dated = [(e["id"], r.date) for r in store.deliveries(name, limit=30) for e in r.papers][:MAX_ENTRIES]
+    self_url = links.root + (file or f"feeds/profile/{name}.atom")
+    return _feed(f"feeds/profile/{name}", f"paperradar for {name}", self_url, links.home(),
+                 _entries(store, dated, links))

@@ -160,9 +160,26 @@ def build_site(store: Store, out_dir: str | Path, *, data_dir: Path | None = Non
                                                   page_feeds("topics/x"), topic=topic))
         topic_feed = feeds.topic_feed(store, topic, feed_links(2))
         write(f"feeds/topic/{topic.name}.atom", feeds.render_feed(topic_feed))
+    _profile_feeds(store, write, feed_links(2))
     write("trending.html", render("trending.html.j2", Links(static=True), page_feeds("trending.html"),
                                   trending=topics.trending(store)))
     return report
+
+
+def _profile_feeds(store: Store, write: Callable[[str, str], object], links: Links) -> None:
+    """``feeds/profile/<name>.<token>.atom``: the file name carries the secret token, as the server's
+    ``?token=`` does (a static host serves no query strings). Only once delivery made the secret."""
+    from paperradar.deliver import signing
+    from paperradar.errors import ConfigError
+
+    try:
+        key = signing.secret(store, create=False)
+    except ConfigError:
+        return
+    for record in store.list_profiles():
+        name = record.name
+        file = f"feeds/profile/{name}.{signing.feed_token(key, name)}.atom"
+        write(file, feeds.render_feed(feeds.profile_feed(store, name, links, file)))
 
 
 def _open_index(store: Store, data_dir: Path | None) -> SearchIndex | None:
