@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from paperradar.cli.common import Context, echo_json, pass_ctx
-from paperradar.days import day_infos
 
 
 @click.command("stats")
@@ -13,6 +12,8 @@ from paperradar.days import day_infos
 @pass_ctx
 def command(ctx: Context, as_json: bool) -> None:
     """Paper counts by announcement date and category; repeated days flagged."""
+    from paperradar.days import day_infos
+
     store = ctx.store(read_only=True)
     infos = day_infos(store)
     if as_json:
