@@ -88,7 +88,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web.base_url", "PAPERRADAR_WEB_BASE_URL", str, None,
             "public URL of the static site (e.g. https://me.github.io/papers/), for absolute feed links"),
     Setting("web.auth", "PAPERRADAR_WEB_AUTH", str, "auto",
-            "who may use `paperradar serve`: auto (none on loopback, else password), password, proxy or none"),
+            "who may use `paperradar serve`: auto (none on loopback, else password), password, proxy, none"),
     Setting("web.proxy_header", "PAPERRADAR_WEB_PROXY_HEADER", str, "X-Forwarded-User",
             "header naming the signed-in user when web.auth is proxy"),
     Setting("web.trusted_proxies", "PAPERRADAR_WEB_TRUSTED_PROXIES", list, ["127.0.0.1", "::1"],

@@ -670,7 +670,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if e.status_code == 404:
         return _error_response(request, 404, "Page not found", "There is no page at this address.")
     if e.status_code == 405:
-        return _error_response(request, 405, "Method not allowed", "This address does not answer that method.")
+        return _error_response(request, 405, "Method not allowed",
+                               "This address does not answer that method.")
     return _error_response(request, e.status_code, "Request not answered", "This request cannot be answered.")
 
 

@@ -166,7 +166,8 @@ def _unb64(text: str) -> bytes:
 class Auth:
     """The app's login policy and keys; one per worker process."""
 
-    def __init__(self, public: bool, read_store: Callable[[], Store], write_store: Callable[[], Store]) -> None:
+    def __init__(self, public: bool, read_store: Callable[[], Store],
+                 write_store: Callable[[], Store]) -> None:
         self.public = public
         self.mode = resolve_mode(public)
         self.header = (config.get("web.proxy_header") or "X-Forwarded-User").lower()
@@ -254,7 +255,8 @@ class Auth:
 
     # CSRF ----------------------------------------------------------------------------------
     def csrf_token(self, session: Session) -> str:
-        return _b64(hmac.new(self._session_key(), b"csrf\x1f" + session.sid.encode(), hashlib.sha256).digest())
+        mac = hmac.new(self._session_key(), b"csrf\x1f" + session.sid.encode(), hashlib.sha256)
+        return _b64(mac.digest())
 
     def check_csrf(self, request: Request, token: str) -> None:
         """AuthError unless ``token`` is the CSRF token of the request's session."""
@@ -263,7 +265,8 @@ class Auth:
             raise AuthError("the form's session has expired or its cookie was blocked; reload the page "
                             "and send it again")
         if not hmac.compare_digest(self.csrf_token(session).encode(), token.encode("utf-8", "replace")):
-            raise AuthError("the form's security token is missing or wrong; reload the page and send it again")
+            raise AuthError("the form's security token is missing or wrong; reload the page and send it "
+                            "again")
 
     # who -----------------------------------------------------------------------------------
     def client(self, request: Request) -> str:
@@ -319,8 +322,10 @@ class AuthGate:
             await self.app(scope, receive, send)
             return
         response: Response
-        if self.auth.mode == "password" and not path.startswith("/api/") and scope["method"] in ("GET", "HEAD"):
-            target = path + ("?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else "")
+        page = not path.startswith("/api/") and scope["method"] in ("GET", "HEAD")
+        if self.auth.mode == "password" and page:
+            query = scope.get("query_string") or b""
+            target = path + ("?" + query.decode("latin-1") if query else "")
             from urllib.parse import urlencode
 
             response = RedirectResponse("/login?" + urlencode({"next": safe_next(target)}), status_code=303)

@@ -23,7 +23,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from paperradar.errors import AuthError, ConfigError, ProfileError, ProfileNotFound
+from paperradar.errors import (
+    AuthError,
+    ConfigError,
+    EmbeddingError,
+    ProfileError,
+    ProfileNotFound,
+    SearchIndexError,
+)
 from paperradar.store import Store, open_store
 from paperradar.web.auth import Auth, AuthGate, safe_next
 from paperradar.web.links import Links
@@ -86,7 +93,8 @@ def _web(request: Request) -> WebState:
     return cast("WebState", request.app.state.web)
 
 
-def _page(request: Request, template: str, status: int = 200, session: Any = None, **context: Any) -> Response:
+def _page(request: Request, template: str, status: int = 200, session: Any = None,
+          **context: Any) -> Response:
     auth = _auth(request)
     csrf = auth.csrf_token(session) if session is not None else ""
     body = render(template, Links(), [], csrf=csrf, user=auth.user(request), **context)
@@ -267,8 +275,9 @@ def unsubscribe_page(request: Request) -> Response:
     from paperradar.radar.profiles import load_profile
 
     current = load_profile(_web(request).store(), profile)
+    sig = request.query_params.get("sig", "")
     return _page(request, "unsubscribe.html.j2", profile=profile, done=False, subscribed=bool(current.email),
-                 action="/unsubscribe?" + urlencode({"p": profile, "sig": request.query_params.get("sig", "")}))
+                 action="/unsubscribe?" + urlencode({"p": profile, "sig": sig}))
 
 
 async def unsubscribe(request: Request) -> Response:
@@ -308,8 +317,8 @@ def profile_page(request: Request) -> Response:
         result = recommend(store, name, k=min(200, K + downs), folder=state.index_folder)
         papers = [e for e in result.papers if verdicts.get(e["id"]) != "down"][:K]
         notes, mode, window = result.notes, result.mode, result.window[-1]
-    except ProfileError as exc:
-        notes = [str(exc)]
+    except (ProfileError, SearchIndexError, EmbeddingError) as exc:
+        notes = [f"No ranking right now: {exc}"]
     hidden = len([1 for v in verdicts.values() if v == "down"])
     auth = _auth(request)
     session = auth.ensure_session(request)
@@ -368,7 +377,8 @@ async def profile_settings(request: Request) -> Response:
 def profiles_page(request: Request) -> Response:
     _require_user(request)
     profiles = [p.name for p in _web(request).store().list_profiles()]
-    return _page(request, "profiles.html.j2", session=_auth(request).ensure_session(request), profiles=profiles)
+    session = _auth(request).ensure_session(request)
+    return _page(request, "profiles.html.j2", session=session, profiles=profiles)
 
 
 ROUTES = [
