@@ -731,7 +731,7 @@ def _install_writes(app: Starlette, state: WebState, public: bool | None) -> Any
 
     if public is None:
         public = not is_loopback(config.get("web.host"))
-    return writes.install(app, state, public)
+    return writes.install(app, state, public, _error_response)
 
 
 def app_from_config() -> Starlette:

@@ -37,9 +37,9 @@ from paperradar.web.links import Links
 from paperradar.web.render import render
 
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
+    from collections.abc import Callable
 
-    from paperradar.web.app import WebState
+    from starlette.applications import Starlette
 
 log = logging.getLogger("paperradar.web")
 
@@ -89,8 +89,9 @@ def _writer(request: Request) -> Writer:
     return cast(Writer, request.app.state.writer)
 
 
-def _web(request: Request) -> WebState:
-    return cast("WebState", request.app.state.web)
+def _web(request: Request) -> Any:
+    """The app's read-only :class:`paperradar.web.app.WebState` (not imported: app imports us)."""
+    return request.app.state.web
 
 
 def _page(request: Request, template: str, status: int = 200, session: Any = None,
@@ -106,9 +107,7 @@ def _page(request: Request, template: str, status: int = 200, session: Any = Non
 
 def refusal(request: Request, status: int, heading: str, message: str) -> Response:
     """A friendly error page (JSON under /api/) that never shows a stack trace."""
-    from paperradar.web.app import _error_response
-
-    return _error_response(request, status, heading, message)
+    return cast(Response, request.app.state.deny(request, status, heading, message))
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -394,12 +393,14 @@ ROUTES = [
 ]
 
 
-def install(app: Starlette, state: WebState, public: bool) -> Writer:
-    """Add the write routes, their error pages and the login gate to ``app``; the caller closes
-    the returned :class:`Writer` when the app stops."""
+def install(app: Starlette, state: Any, public: bool,
+            deny: Callable[[Request, int, str, str], Response]) -> Writer:
+    """Add the write routes, their error pages and the login gate to ``app`` (``state``: its
+    WebState; ``deny``: makes the app's error page); the caller closes the returned
+    :class:`Writer` when the app stops."""
     writer = Writer(state.location)
     auth = Auth(public, state.store, writer.store)
-    app.state.auth, app.state.writer = auth, writer
+    app.state.auth, app.state.writer, app.state.deny = auth, writer, deny
     app.router.routes.extend(ROUTES)
     app.add_exception_handler(AuthError, auth_error)
     app.add_exception_handler(ProfileError, profile_error)
