@@ -36,7 +36,9 @@ a URL, a setting. Classes that older code caught as ``ValueError`` or
     ├── DigestError                  a digest cannot be made as asked
     ├── ProfileError                 a reader profile is invalid or cannot be used as asked
     │   └── ProfileNotFound          no profile has that name
-    └── SiteError                    the static site cannot be written where asked
+    ├── SiteError                    the static site cannot be written where asked
+    ├── DeliveryError                an e-mail could not be delivered (recorded; the next run retries)
+    └── AuthError                    a web login, session, CSRF token or signed link is refused
 """
 
 from __future__ import annotations
@@ -189,3 +191,8 @@ class SiteError(PaperradarError, RuntimeError):
 
 class DeliveryError(PaperradarError, RuntimeError):
     """An e-mail could not be delivered (the record keeps why; the next run retries)."""
+
+
+class AuthError(PaperradarError):
+    """A web login, session, form token (CSRF) or signed link is refused; the message says why
+    (a 403 page, never a stack trace)."""

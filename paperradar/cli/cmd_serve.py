@@ -23,7 +23,8 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 @pass_ctx
 def command(ctx: Context, host: str | None, port: int | None, workers: int | None, reload: bool) -> None:
     """Serve the store as a website on this machine: daily papers, paper pages, search,
-    Atom feeds and a JSON API. Read-only; it loads nothing from other hosts."""
+    Atom feeds, a JSON API, and profile pages with feedback (sign-in: web.auth).
+It loads nothing from other hosts."""
     import uvicorn
 
     from paperradar.web.app import create_app
@@ -32,10 +33,15 @@ def command(ctx: Context, host: str | None, port: int | None, workers: int | Non
     port = config.get("web.port") if port is None else port
     workers = workers or config.get("web.workers")
     data_dir = ctx.data_dir
-    app = create_app(ctx.location, data_dir)  # fails here, clearly, when the store is missing
-    if host not in LOOPBACK:
-        click.echo(f"warning: binding to {host}: anyone who can reach this machine on port {port} can read "
-                   "the store; use --host 127.0.0.1 to keep it local", err=True)
+    public = host not in LOOPBACK
+    app = create_app(ctx.location, data_dir, public=public)  # fails here, clearly, when the store is missing
+    auth = app.state.auth
+    if public and auth.mode == "none":
+        click.echo(f"warning: binding to {host} with web.auth = none: anyone who can reach this machine on "
+                   f"port {port} can read the store; use --host 127.0.0.1 to keep it local", err=True)
+    elif public and auth.mode == "password" and auth.password_hash() is None:
+        click.echo(f"warning: binding to {host}: sign-in needs an admin password and none is set; run "
+                   "`paperradar web password`", err=True)
     ctx.info(f"serving {ctx.location} on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
              f"({workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops")
     if workers == 1 and not reload:
@@ -47,6 +53,7 @@ def command(ctx: Context, host: str | None, port: int | None, workers: int | Non
     # folder from the environment, as every paperradar command does.
     os.environ[config.BY_KEY["db"].env] = ctx.location
     os.environ[config.BY_KEY["data_dir"].env] = str(data_dir)
+    os.environ[config.BY_KEY["web.host"].env] = host  # the workers turn the login on when it is public
     uvicorn.run("paperradar.web.app:app_from_config", factory=True, host=host, port=port,
                 workers=None if reload else workers, reload=reload,
                 log_level="warning" if ctx.quiet else "info", proxy_headers=False, server_header=False)

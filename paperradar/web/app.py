@@ -1,6 +1,7 @@
 """The ASGI app behind ``paperradar serve``: Starlette routes over the store and the search index.
 
-Read-only by design: the app opens the store read-only and never writes. Each
+The reading pages open the store read-only (the few write routes of :mod:`paperradar.web.writes`
+have their own writable handle). Each
 worker thread has its own SQLite connection (a :class:`threading.local`), and the
 search index is loaded once per worker process, its vectors memory-mapped from
 the index folder. Pages that only change when the store does (days, papers,
@@ -669,7 +670,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if e.status_code == 404:
         return _error_response(request, 404, "Page not found", "There is no page at this address.")
     if e.status_code == 405:
-        return _error_response(request, 405, "Method not allowed", "This site only answers GET and HEAD.")
+        return _error_response(request, 405, "Method not allowed",
+                               "This address does not answer that method.")
     return _error_response(request, e.status_code, "Request not answered", "This request cannot be answered.")
 
 
@@ -693,10 +695,14 @@ ROUTES = [
 ]
 
 
-def create_app(db: str, data_dir: str | Path | None = None, *, embedder: Embedder | None = None) -> Starlette:
+def create_app(db: str, data_dir: str | Path | None = None, *, embedder: Embedder | None = None,
+               public: bool | None = None) -> Starlette:
     """The app for the store at ``db`` (opened read-only; :class:`StoreNotFound` if missing) with
     its search index in ``data_dir / "index"`` (no data folder: search says it is unavailable).
-    ``embedder`` replaces the index's own for query embedding (tests)."""
+    ``embedder`` replaces the index's own for query embedding (tests). ``public``: the app is
+    reachable from other machines (default: ``web.host`` is not loopback), which turns the login on
+    under ``web.auth = auto``; the write routes (:mod:`paperradar.web.writes`) get their own
+    writable store handle."""
     if db != ":memory:" and not Path(db).expanduser().exists():
         raise StoreNotFound(f"no store at {db}: check --db / $PAPERRADAR_DB, or make one with "
                             "`paperradar run` or `paperradar ingest FILE`")
@@ -707,12 +713,25 @@ def create_app(db: str, data_dir: str | Path | None = None, *, embedder: Embedde
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        writer.close()
         state.close()
 
-    app = Starlette(routes=ROUTES, exception_handlers=handlers, lifespan=lifespan)
+    app = Starlette(routes=list(ROUTES), exception_handlers=handlers, lifespan=lifespan)
     app.state.web = state
+    writer = _install_writes(app, state, public)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _install_writes(app: Starlette, state: WebState, public: bool | None) -> Any:
+    """Login, feedback, unsubscribe and profile routes with the login gate (paperradar.web.writes)."""
+    from paperradar import config
+    from paperradar.web import writes
+    from paperradar.web.auth import is_loopback
+
+    if public is None:
+        public = not is_loopback(config.get("web.host"))
+    return writes.install(app, state, public, _error_response)
 
 
 def app_from_config() -> Starlette:

@@ -1,0 +1,135 @@
+"""Sign-in and the feedback loop in a real browser: ``paperradar serve`` on 127.0.0.1 with
+``web.auth = password`` driven by /usr/bin/chromium through Playwright, on the small delivery store
+(five papers, profile ``ana``; no shared data)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from paperradar.deliver import signing
+from paperradar.store import open_store
+from paperradar.web.auth import set_password
+from tests.deliver.conftest import make_store
+from tests.web.test_browser import CHROMIUM, REPO, _free_port
+
+PASSWORD = "browser test password"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, bytes]]:
+    root = tmp_path_factory.mktemp("login")
+    db = make_store(root / "p.db")
+    store = open_store(str(db))
+    key = signing.secret(store)
+    set_password(store, PASSWORD)
+    store.close()
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "PAPERRADAR_WEB_AUTH": "password"}
+    env.pop("PAPERRADAR_WEB_BASE_URL", None)
+    log = (root / "serve.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "paperradar", "--db", str(db), "--data-dir",
+                             str(root / "p.data"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("paperradar serve did not come up: " + (root / "serve.log").read_text())
+            time.sleep(0.2)
+        yield base, db, key
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"Chromium is required at {CHROMIUM}: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def _ranked(page: object) -> list[str]:
+    return page.locator("li.ranked-paper").evaluate_all("els => els.map(e => e.dataset.id)")  # type: ignore
+
+
+def test_login_then_thumbs_down_changes_the_ranking(served: tuple[str, Path, bytes], browser: object) -> None:
+    base, _, _ = served
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(base + "/profile/ana")
+    page.wait_for_url(base + "/login?next=*")
+    page.fill("#password", "not the password")
+    page.click("#login-submit")
+    assert "Wrong password" in page.locator("#login-error").inner_text()
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(base + "/profile/ana")
+    cookie = next(c for c in context.cookies() if c["name"] == "paperradar_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    before = _ranked(page)
+    assert len(before) >= 2 and page.locator("p.why").count() == len(before)
+    top = before[0]
+    page.locator(f'li[data-id="{top}"] button.v-down').click()
+    page.wait_for_load_state()
+    page.reload()
+    after = _ranked(page)
+    assert top not in after[:1] and (top not in after or after.index(top) > 0)
+    assert after[0] == before[1]
+    # the settings form round-trips
+    page.fill("#keywords", "graphs, markup")
+    page.click("#save-settings")
+    page.wait_for_url(base + "/profile/ana?saved=1")
+    assert page.locator("#keywords").input_value() == "graphs, markup"
+    page.click("#logout")
+    page.wait_for_url(base + "/login")
+    page.goto(base + "/profile/ana")
+    page.wait_for_url(base + "/login?next=*")
+    context.close()
+
+
+def test_forged_and_expired_links_are_refused(served: tuple[str, Path, bytes], browser: object) -> None:
+    base, db, key = served
+    page = browser.new_page()  # type: ignore[attr-defined]  # not signed in: links need no login
+    page.set_default_timeout(20_000)
+    good = signing.feedback_query(key, "ana", "2606.00003", "save")
+    forged = good.replace("v=save", "v=up")
+    expired = signing.feedback_query(key, "ana", "2606.00003", "save", now=time.time() - 40 * 86400)
+    response = page.goto(f"{base}/feedback?{forged}")
+    assert response.status == 403 and "not genuine" in page.locator("main").inner_text()
+    response = page.goto(f"{base}/feedback?{expired}")
+    assert response.status == 403 and "expired" in page.locator("main").inner_text()
+    store = open_store(str(db), read_only=True)
+    assert "2606.00003" not in {f.arxiv_id for f in store.feedback_for("ana")}
+    store.close()
+    response = page.goto(f"{base}/feedback?{good}")
+    assert response.status == 200 and page.locator("#feedback-done").is_visible()
+    store = open_store(str(db), read_only=True)
+    assert {f.arxiv_id: f.verdict for f in store.feedback_for("ana")}["2606.00003"] == "save"
+    store.close()
+    page.close()
