@@ -81,7 +81,11 @@ def test_cron_schedule_is_after_each_announcement() -> None:
     env, fields, _ = _cron_job()
     assert env["CRON_TZ"] == "America/New_York"
     names = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # cron's numbers; APScheduler's 0 is Monday
-    fields[4] = re.sub(r"\d", lambda m: names[int(m[0])], fields[4])
+    days: list[int] = []
+    for part in fields[4].split(","):
+        low, _, high = part.partition("-")
+        days += range(int(low), int(high or low) + 1)
+    fields[4] = ",".join(names[d] for d in days)
     trigger = CronTrigger.from_crontab(" ".join(fields), timezone=ET)
     when, fires = datetime(2025, 1, 6, tzinfo=ET), []  # a Monday
     for _ in range(6):
