@@ -12,6 +12,8 @@ from paperradar.cli.common import Context, job_options, make_job_options, pass_c
 if TYPE_CHECKING:
     import logging
 
+    from paperradar.daily import Step
+
 
 @click.command("daemon")
 @click.option("--at", "at", default="20:30", show_default=True, metavar="HH:MM",
@@ -57,7 +59,7 @@ def command(ctx: Context, at: str, timezone: str, days: str, log_file: Path | No
             options = make_job_options(ctx, categories, offline, site_dir, dense, catch_up_days, skip)
             options.progress = False
 
-            def on_step(step) -> None:  # type: ignore[no-untyped-def]
+            def on_step(step: Step) -> None:
                 log.log(40 if step.status == "failed" else 20, step_line(step))
                 for line in step.details:
                     log.info("  %s", line)

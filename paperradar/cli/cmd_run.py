@@ -11,10 +11,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from paperradar.cli.common import Context, echo_json, job_options, make_job_options, pass_ctx, serve_command_line
+from paperradar.cli.common import (
+    Context,
+    echo_json,
+    job_options,
+    make_job_options,
+    pass_ctx,
+    serve_command_line,
+)
+
+if TYPE_CHECKING:
+    from paperradar.daily import Step
 
 
 @click.command("run")
@@ -35,7 +46,7 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
     store = ctx.store()
     options = make_job_options(ctx, categories, offline, site_dir, dense, catch_up_days, skip)
 
-    def on_step(step) -> None:  # type: ignore[no-untyped-def]
+    def on_step(step: Step) -> None:
         if not as_json:
             click.echo(step_line(step))
         for line in step.details:
@@ -53,7 +64,8 @@ def command(ctx: Context, categories: str | None, offline: bool, site_dir: Path,
             "papers": info.papers if info else 0, "categories": info.per_category if info else {},
             "repeats": info.repeats if info else None,
             "site": {k: v for k, v in site.data.items() if k not in ("files", "index")} if site else None,
-            "index": site.data.get("index") if site else None, "files": site.data.get("files", []) if site else [],
+            "index": site.data.get("index") if site else None,
+            "files": site.data.get("files", []) if site else [],
             "topics": topics.data.get("written", []) if topics else [], "serve": serve})
     else:
         if info is not None:

@@ -222,7 +222,8 @@ def job_options(func: Any) -> Any:
         click.option("--catch-up-days", type=click.IntRange(0, 60), default=7, show_default=True,
                      help="Catch up missed listing days with OAI-PMH, at most this many days back."),
         click.option("--skip", "skip", multiple=True, metavar="STEP",
-                     type=click.Choice(["fetch", "summarize", "index", "trending", "topics", "site", "deliver"]),
+                     type=click.Choice(["fetch", "summarize", "index", "trending", "topics", "site",
+                                        "deliver"]),
                      help="Leave out a step (repeatable), e.g. --skip deliver on a machine that only "
                           "builds the site."),
     )):

@@ -58,7 +58,8 @@ def listing_date(announced: datetime) -> date:
 
 def announcement_days_between(after: date, until: date) -> list[date]:
     """Listing dates (Monday to Friday) after ``after`` up to and including ``until``."""
-    out, d = [], after + timedelta(days=1)
+    out: list[date] = []
+    d = after + timedelta(days=1)
     while d <= until and len(out) < 400:
         if d.weekday() < 5:
             out.append(d)

@@ -47,7 +47,8 @@ def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"unknown time zone {name!r} (expected e.g. America/New_York, Europe/Berlin, UTC)") from exc
+        raise ConfigError(f"unknown time zone {name!r} (expected e.g. America/New_York, Europe/Berlin, "
+                          "UTC)") from exc
 
 
 def parse_days(text: str) -> str:
@@ -55,7 +56,8 @@ def parse_days(text: str) -> str:
     if days in ("daily", "every", "all"):
         return "*"
     if not _DAYS.match(days):
-        raise ConfigError(f"--days {text!r}: expected day names such as sun,mon,tue,wed,thu or mon-fri or daily")
+        raise ConfigError(f"--days {text!r}: expected day names such as sun,mon,tue,wed,thu or mon-fri "
+                          "or daily")
     return days
 
 

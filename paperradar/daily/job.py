@@ -61,7 +61,7 @@ class JobOptions:
     offline: bool = False
     site_dir: Path = Path("site")
     data_dir: Path | None = None  # search index and caches; None: no index step (in-memory store)
-    dense: bool | None = None  # None: dense when live or when the index already is, keyword-only on the sample
+    dense: bool | None = None  # None: dense when live or the index already is; keyword-only on the sample
     catch_up_days: int = CATCH_UP_DAYS
     base_url: str | None = None  # the website's public URL (default: web.base_url)
     llm_cache: Path | None = None
@@ -140,7 +140,7 @@ class _Job:
 
             try:
                 report = fetch_today(self.store, cats, base_url=self.o.rss_url, progress=self.info,
-                                     **({"delay": self.o.http_delay} if self.o.http_delay is not None else {}))
+                                     delay=self._delay())
                 self.report.source = f"arXiv announcement feeds for {', '.join(cats)}"
                 self.live = True
             except FetchUnavailable as exc:
@@ -172,6 +172,11 @@ class _Job:
         elif not report.new and not report.listings_added and not step.data.get("catch_up", {}).get("new"):
             step.status = "nothing"
             step.line += f"; nothing new: {self._why_nothing(report)}"
+
+    def _delay(self) -> float:
+        from paperradar.sources.http import DEFAULT_DELAY
+
+        return DEFAULT_DELAY if self.o.http_delay is None else self.o.http_delay
 
     def _sample(self) -> IngestReport:
         from tqdm import tqdm
@@ -215,12 +220,13 @@ class _Job:
         start = max(missed[0] - timedelta(days=1), bound).isoformat()
         total = IngestReport()
         base = self.o.oai_url or OAI_URL
-        delay = {"delay": self.o.http_delay} if self.o.http_delay is not None else {}
-        client = PoliteClient(retries=2, connect_timeout=10.0, timeout=60.0, max_wait=120.0, **delay)
+        client = PoliteClient(delay=self._delay(), retries=2, connect_timeout=10.0, timeout=60.0,
+                              max_wait=120.0)
         try:
             for set_spec in sets_for(self.o.categories):
                 state = load_oai_state(self.store) or {}
-                resume = bool(state.get("token")) and state.get("set") == set_spec and state.get("from") == start
+                resume = (bool(state.get("token")) and state.get("set") == set_spec
+                          and state.get("from") == start)
                 total.merge(harvest_oai(self.store, client, base_url=base, set_spec=set_spec, from_date=start,
                                         until_date=newest, resume=resume, progress=self.info))
         except PaperradarError as exc:
@@ -264,7 +270,8 @@ class _Job:
         step.data = report.as_dict() | {"backend": backend.source, "model": backend.model,
                                         "language": backend.language, "dates": days}
         step.line = (f"{what} for {span}: {report.selected} papers, {report.current} already current, "
-                     f"{report.stored} stored, {s.failed} failed, {s.fallback} fallback in {report.seconds:.1f} s")
+                     f"{report.stored} stored, {s.failed} failed, {s.fallback} fallback "
+                     f"in {report.seconds:.1f} s")
         step.details = [f"error: {e}" for e in s.errors[:5]]
         if s.failed > s.fallback:
             step.status = "failed"
@@ -291,7 +298,8 @@ class _Job:
             report = update_index(self.store, folder, dense=dense, progress=progress)
         out = report.as_dict()
         step.data = out | {"dense": dense}
-        step.line = (f"{folder}: {out['papers']} papers, tokenised {out['tokenised']}, embedded {out['embedded']}, "
+        step.line = (f"{folder}: {out['papers']} papers, tokenised {out['tokenised']}, "
+                     f"embedded {out['embedded']}, "
                      f"removed {out['removed']} in {out['seconds']} s{why}")
         step.details = [f"repaired: {line}" for line in report.repaired]
         if not (out["tokenised"] or out["embedded"] or out["removed"] or report.repaired):
@@ -319,7 +327,8 @@ class _Job:
     def topics(self, step: Step) -> None:
         newest = self.newest()
         if not self.store.list_topics():
-            step.status, step.line, step.data = "nothing", "no saved topics (paperradar topic add)", {"written": []}
+            step.status, step.line = "nothing", "no saved topics (paperradar topic add)"
+            step.data = {"written": []}
             return
         if newest is None or self.index_folder is None:
             step.status, step.line = "skipped", "no listings or no data folder"
@@ -360,7 +369,8 @@ class _Job:
         step.data = site.as_dict() | {
             "index": str(out / "index.html"),
             "files": [str(p) for p in site.written if p.parent == out or p.parent.name == "day"]}
-        step.line = (f"{out}: {site.days} days, {site.papers} paper pages ({len(site.written)} files written, "
+        step.line = (f"{out}: {site.days} days, {site.papers} paper pages "
+                     f"({len(site.written)} files written, "
                      f"{site.unchanged} unchanged)")
         if not site.written:
             step.status = "nothing"
@@ -375,7 +385,8 @@ class _Job:
         newest = self.newest()
         if not names or newest is None:
             step.status = "nothing"
-            step.line = "no profiles (paperradar profile add NAME --email ADDR)" if not names else "no listings"
+            step.line = ("no profiles (paperradar profile add NAME --email ADDR)" if not names
+                         else "no listings")
             return
         smtp = SmtpSettings.from_config()
         outcomes = []

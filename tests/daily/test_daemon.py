@@ -47,8 +47,8 @@ def test_daemon_runs_at_the_given_time(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     log = (tmp_path / "daemon.log").read_text(encoding="utf-8")
     assert "daemon started: the daily job runs every day at" in log
-    for line in ("run 1 started", "fetch: bundled sample", "index: ", "deliver: ", "run 1 finished: exit status 0",
-                 "daemon stopped after 1 runs"):
+    for line in ("run 1 started", "fetch: bundled sample", "index: ", "deliver: ",
+                 "run 1 finished: exit status 0", "daemon stopped after 1 runs"):
         assert line in log and line in err
     assert log.index("run 1 started") < log.index("fetch:") < log.index("run 1 finished")
 
@@ -56,8 +56,9 @@ def test_daemon_runs_at_the_given_time(tmp_path: Path) -> None:
 def test_daemon_survives_failed_runs_and_stops_on_sigterm(tmp_path: Path) -> None:
     (tmp_path / "data").write_text("a file where the data folder should be: the index step fails")
     env = os.environ | {"PYTHONPATH": str(REPO), "PAPERRADAR_CATEGORIES": "", "PAPERRADAR_CONFIG": ""}
-    cmd = [sys.executable, "-m", "paperradar", "--db", str(tmp_path / "s.db"), "--data-dir", str(tmp_path / "data"),
-           "daemon", "--site", str(tmp_path / "site"), "--log-file", str(tmp_path / "daemon.log"),
+    cmd = [sys.executable, "-m", "paperradar", "--db", str(tmp_path / "s.db"),
+           "--data-dir", str(tmp_path / "data"), "daemon", "--site", str(tmp_path / "site"),
+           "--log-file", str(tmp_path / "daemon.log"),
            "--skip", "summarize", "--skip", "site", "--skip", "trending", "--interval", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -80,7 +80,8 @@ def test_cron_schedule_is_after_each_announcement() -> None:
 
     env, fields, _ = _cron_job()
     assert env["CRON_TZ"] == "America/New_York"
-    names = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # cron's numbers; APScheduler's 0 is Monday
+    # cron's day numbers (0 and 7: Sunday); APScheduler's 0 is Monday, so use names
+    names = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     days: list[int] = []
     for part in fields[4].split(","):
         low, _, high = part.partition("-")
@@ -98,7 +99,8 @@ def test_cron_schedule_is_after_each_announcement() -> None:
 
 def test_cron_command_runs_the_sample_with_english_summaries(box: dict) -> None:
     _, _, command = _cron_job()
-    res = subprocess.run(["/bin/sh", "-c", command], env=box["env"], capture_output=True, text=True, timeout=300)
+    res = subprocess.run(["/bin/sh", "-c", command], env=box["env"], capture_output=True, text=True,
+                         timeout=300)
     log = (box["home"] / "paperradar" / "run.log").read_text(encoding="utf-8")
     assert res.returncode == 0, log
     for step in ("fetch: bundled sample", "summarize: extractive (English)", "index: ", "trending: ",
