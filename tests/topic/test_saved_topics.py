@@ -94,7 +94,8 @@ def test_run_renders_due_topics_with_an_index_of_issues(db: Path, tmp_path: Path
     assert data["papers"][0]["title"].split()[0] in (site / "topics/agents.html").read_text(encoding="utf-8")
     assert 'href="index.html"' in (site / f"{issue}.html").read_text(encoding="utf-8")
     # a rerun the same day: nothing is due, nothing rendered again
-    again = run(db, "run", "--offline", "--site", str(site), "--skip", "summarize", "--skip", "index", "--json")
+    again = run(db, "run", "--offline", "--site", str(site), "--skip", "summarize", "--skip", "index",
+                "--json")
     assert again.exit_code == 0
     assert not any("/agents/2026" in f for f in json.loads(again.stdout)["topics"])
     assert "not due" in again.stderr
