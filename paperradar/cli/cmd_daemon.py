@@ -27,8 +27,8 @@ if TYPE_CHECKING:
               help="Also append the log to this file (it always goes to stderr).")
 @click.option("--max-runs", type=click.IntRange(min=1), default=None,
               help="Stop after this many runs (default: run until SIGTERM).")
-@click.option("--interval", type=click.FloatRange(min=0.5), default=None, hidden=True,
-              help="Tests: run every this many seconds instead of the calendar.")
+@click.option("--interval", type=click.FloatRange(min=0.5), default=None, metavar="SECONDS",
+              help="Run every SECONDS instead of on the calendar (smoke tests).")
 @job_options
 @pass_ctx
 def command(ctx: Context, at: str, timezone: str, days: str, log_file: Path | None, max_runs: int | None,
