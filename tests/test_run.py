@@ -14,8 +14,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def invoke(tmp_path: Path, *args: str, env: dict | None = None):
+    # summarising the 427 sample papers is tested once, in tests/daily/test_deploy.py
     return CliRunner().invoke(cli, ["--db", str(tmp_path / "s.db"), "run", "--site",
-                                    str(tmp_path / "site"), *args], env=env)
+                                    str(tmp_path / "site"), "--skip", "summarize", *args], env=env)
 
 
 def test_run_without_categories_uses_the_sample(tmp_path):
@@ -32,8 +33,12 @@ def test_run_without_categories_uses_the_sample(tmp_path):
     assert all(f'href="./day/{d}.html"' in index for d in ("2026-06-26", "2026-06-27", "2026-06-29"))
     assert (site / "day" / "2026-06-29.md").exists() and (site / "api" / "day" / "2026-06-29.json").exists()
     assert out["serve"].endswith("serve") and "--db" in out["serve"]
+    assert [s["step"] for s in out["steps"]] == ["fetch", "summarize", "index", "trending", "topics", "site",
+                                                 "deliver"] and out["exit"] == 0
     again = invoke(tmp_path, "--json", env={"PAPERRADAR_CATEGORIES": ""})
     assert json.loads(again.stdout)["ingest"]["new"] == 0  # re-running is idempotent
+    fetch = json.loads(again.stdout)["steps"][0]
+    assert fetch["status"] == "nothing" and "the bundled sample is already in the store" in fetch["line"]
 
 
 def test_run_offline_with_categories_falls_back_and_says_so(tmp_path):

@@ -206,3 +206,39 @@ def build_backend(ctx: Context, backend: str, language: str, concurrency: int, l
         ctx.info(f"note: extractive summaries are copied from the abstract, so they are in the "
                  f"abstract's language (English), not {language}; use --backend llm for {language}")
     return make_summarizer(backend, language, concurrency, cache_path=ctx.llm_cache_path(), **llm)
+
+
+def job_options(func: Any) -> Any:
+    """The options ``paperradar run`` and ``paperradar daemon`` share: what the daily job does."""
+    env = config.BY_KEY["categories"].env
+    for option in reversed((
+        click.option("--categories", metavar="C1,C2", help=f"arXiv categories to fetch (default: ${env})."),
+        click.option("--offline", is_flag=True, help="Do not try the network; use the bundled sample."),
+        click.option("--site", "site_dir", default="site", show_default=True, type=click.Path(path_type=Path),
+                     help="Folder for the static website (days, papers, feeds, JSON)."),
+        click.option("--dense/--no-dense", default=None,
+                     help="Semantic (embedding) index too, or keyword only. Default: dense for live "
+                          "fetches or when the index already has it; keyword only for the bundled sample."),
+        click.option("--catch-up-days", type=click.IntRange(0, 60), default=7, show_default=True,
+                     help="Catch up missed listing days with OAI-PMH, at most this many days back."),
+        click.option("--skip", "skip", multiple=True, metavar="STEP",
+                     type=click.Choice(["fetch", "summarize", "index", "trending", "topics", "site",
+                                        "deliver"]),
+                     help="Leave out a step (repeatable), e.g. --skip deliver on a machine that only "
+                          "builds the site."),
+    )):
+        func = option(func)
+    return func
+
+
+def make_job_options(ctx: Context, categories: str | None, offline: bool, site_dir: Path, dense: bool | None,
+                     catch_up_days: int, skip: tuple[str, ...] = ()) -> Any:
+    """The :class:`paperradar.daily.JobOptions` of the shared job options."""
+    from paperradar.daily import JobOptions
+
+    cats = (list(config.get("categories")) if categories is None
+            else [c.strip() for c in categories.replace(" ", ",").split(",") if c.strip()])
+    data_dir = None if ctx.location == ":memory:" and not ctx.data_dir_option else ctx.data_dir
+    return JobOptions(categories=cats, offline=offline, site_dir=site_dir, data_dir=data_dir, dense=dense,
+                      catch_up_days=catch_up_days, llm_cache=ctx.llm_cache_path(), progress=not ctx.quiet,
+                      skip=tuple(skip))

@@ -77,7 +77,7 @@ def test_due_rule() -> None:
 def test_run_renders_due_topics_with_an_index_of_issues(db: Path, tmp_path: Path) -> None:
     run(db, "topic", "add", "agents", "large language model agents")
     site = tmp_path / "site"
-    res = run(db, "run", "--offline", "--site", str(site), "--json")
+    res = run(db, "run", "--offline", "--site", str(site), "--skip", "summarize", "--skip", "index", "--json")
     assert res.exit_code == 0, res.output
     files = {Path(f).relative_to(site).as_posix() for f in json.loads(res.stdout)["topics"]}
     issue = "topics/agents/2026-07-01"
@@ -94,7 +94,8 @@ def test_run_renders_due_topics_with_an_index_of_issues(db: Path, tmp_path: Path
     assert data["papers"][0]["title"].split()[0] in (site / "topics/agents.html").read_text(encoding="utf-8")
     assert 'href="index.html"' in (site / f"{issue}.html").read_text(encoding="utf-8")
     # a rerun the same day: nothing is due, nothing rendered again
-    again = run(db, "run", "--offline", "--site", str(site), "--json")
+    again = run(db, "run", "--offline", "--site", str(site), "--skip", "summarize", "--skip", "index",
+                "--json")
     assert again.exit_code == 0
     assert not any("/agents/2026" in f for f in json.loads(again.stdout)["topics"])
     assert "not due" in again.stderr
