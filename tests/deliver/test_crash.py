@@ -10,9 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from paperradar.store import open_store
+from deliverkit import DAY, PASSWORD, USER, Server
 
-from .conftest import DAY, PASSWORD, USER, Server
+from paperradar.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 

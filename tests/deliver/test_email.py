@@ -10,13 +10,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from deliverkit import DAY, HOSTILE, PASSWORD, USER, Server, free_port, make_store
 
 from paperradar.deliver import deliver_profile, signing
 from paperradar.deliver.smtp import SmtpSettings
 from paperradar.radar.profiles import edit_profile
 from paperradar.store import open_store
-
-from .conftest import DAY, HOSTILE, PASSWORD, USER, Server, free_port, make_store
 
 NOW = datetime(2026, 6, 30, 0, 30, tzinfo=UTC)
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
+from deliverkit import Server
 
 from paperradar.cli import cli
 from paperradar.radar.profiles import Profile, add_profile
 from paperradar.store import open_store
-
-from .conftest import Server
 
 
 def _run(tmp_path: Path, env: dict[str, str]):

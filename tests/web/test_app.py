@@ -21,7 +21,8 @@ from paperradar.digest import render_day
 from paperradar.models import Summary
 from paperradar.store import open_store
 from paperradar.web.app import create_app
-from tests.web.conftest import (
+
+from .conftest import (
     HOSTILE_CODE,
     HOSTILE_DAY,
     HOSTILE_ID,

@@ -23,7 +23,7 @@ import feedparser
 import httpx
 import pytest
 
-from tests.web.conftest import HOSTILE_DAY, HOSTILE_ID, HOSTILE_TITLE, WEB_DAYS, build_store
+from .conftest import HOSTILE_DAY, HOSTILE_ID, HOSTILE_TITLE, WEB_DAYS, build_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.web.conftest import DAYS_DIR
+    from .conftest import DAYS_DIR
 
     if not DAYS_DIR.is_dir():
         pytest.skip(f"{DAYS_DIR} not found: needs ../shared/data")

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from deliverkit import make_store
 
 from paperradar.deliver import signing
 from paperradar.store import open_store
 from paperradar.web.auth import set_password
-from tests.deliver.conftest import make_store
-from tests.web.test_browser import CHROMIUM, REPO, _free_port
+
+from .test_browser import CHROMIUM, REPO, _free_port
 
 PASSWORD = "browser test password"
 

@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 
 from paperradar.web.app import create_app
 from paperradar.web.feeds import rfc3339
-from tests.web.conftest import HOSTILE_DAY, HOSTILE_ID, HOSTILE_TITLE, WEB_DAYS, HashEmbedder
+
+from .conftest import HOSTILE_DAY, HOSTILE_ID, HOSTILE_TITLE, WEB_DAYS, HashEmbedder
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from deliverkit import DAY, make_store
 from starlette.testclient import TestClient
 
 from paperradar.deliver import deliver_profile, signing
@@ -17,7 +18,6 @@ from paperradar.radar.profiles import load_profile
 from paperradar.store import open_store
 from paperradar.web.app import create_app
 from paperradar.web.auth import COOKIE, PASSWORD_KEY, LoginLimiter, set_password
-from tests.deliver.conftest import DAY, make_store
 
 PASSWORD = "correct horse battery"
 TOP = "2606.00001"  # the paper the small store's trending order puts first

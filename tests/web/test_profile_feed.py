@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import feedparser
+from deliverkit import DAY, HOSTILE, make_store
 from starlette.testclient import TestClient
 
 from paperradar.deliver import deliver_profile, signing
 from paperradar.store import open_store
 from paperradar.web.app import create_app
 from paperradar.web.static_site import build_site
-from tests.deliver.conftest import DAY, HOSTILE, make_store
 
 
 def _delivered(tmp_path: Path) -> tuple[Path, str]:

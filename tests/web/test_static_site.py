@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from paperradar.cli import cli
 from paperradar.store import open_store
 from paperradar.web.static_site import build_site
-from tests.web.conftest import HOSTILE_DAY, HOSTILE_ID, WEB_DAYS
+
+from .conftest import HOSTILE_DAY, HOSTILE_ID, WEB_DAYS
 
 HREF = re.compile(r'(?:href|src)="([^"]+)"')
 
