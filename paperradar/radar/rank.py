@@ -222,17 +222,18 @@ class Ranker:
         return {k: (float(v.mean()), float(v.std()) or 1.0) for k, v in sig.items() if not k.startswith("_")}
 
     def _combine(self, sig: dict[str, np.ndarray], extra: np.ndarray | None = None) -> np.ndarray:
-        weights = {"dense": self.p.w_dense, "clf": self.p.w_clf, "interest": self.p.w_interest}
-        total: np.ndarray | None = None
-        for name, w in weights.items():
+        total = weigh(self._standardise(sig), self.p, len(next(iter(sig.values()))) if sig else
+                      (len(extra) if extra is not None else 0))
+        return total if extra is None else total + extra
+
+    def _standardise(self, sig: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The continuous signals as z-scores against the calibration background."""
+        out = {}
+        for name in CONTINUOUS:
             if name in sig and name in self.bg_stats:
                 mean, std = self.bg_stats[name]
-                part = w * (sig[name] - mean) / std
-                total = part if total is None else total + part
-        if total is None:
-            size = next((len(v) for v in sig.values()), len(extra) if extra is not None else 0)
-            total = np.zeros(size)
-        return total if extra is None else total + extra
+                out[name] = (sig[name] - mean) / std
+        return out
 
     def _may_match(self, c: Corpus, phrases: list[tuple[str, tuple[str, ...]]]) -> np.ndarray:
         """Rows whose term counts hold every stem of some phrase (only those are tokenised)."""
@@ -250,10 +251,16 @@ class Ranker:
             out |= np.asarray(present).ravel() == len(cols)
         return out
 
-    def score(self, c: Corpus) -> list[Scored]:
-        """Every paper of ``c`` above the calibrated cut, best first, each with its why."""
+    def parts(self, c: Corpus) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, list[dict]]:
+        """Every signal for every paper of ``c``, unweighted: (raw signals, parts, keep mask, details).
+
+        ``parts`` holds the z-scored continuous signals and the raw amounts of the discrete ones
+        (``keyword``, ``author``, ``lib_author``, ``category``); :func:`weigh` combines them with a
+        :class:`Params`' weights (bench/recommend_bench.py sweeps the weights without refitting).
+        """
         sig = self._signals(c)
-        extra = np.zeros(len(c))
+        n = len(c)
+        kw, fol, lib, cats = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
         details: list[dict] = [{} for _ in range(len(c))]
         keep = np.ones(len(c), dtype=bool)
         maybe = self._may_match(c, self.kw + self.ex)
@@ -267,23 +274,30 @@ class Ranker:
                 found = _matches(text_terms, self.kw)
                 if found:
                     d["keywords"] = found
-                    extra[i] += self.p.w_keyword * min(len(found), 2)
+                    kw[i] = min(len(found), 2)
             keys = [name_key(a) for a in c.authors[i]]
             followed = [a for a, k in zip(c.authors[i], keys, strict=True) if k in self.follow]
             if followed:
                 d["authors"] = followed
-                extra[i] += self.p.w_author
+                fol[i] = 1.0
             if self.lib_authors:
                 shared = [(self.lib_authors[k], a) for a, k in zip(c.authors[i], keys, strict=True)
                           if k in self.lib_authors]
                 if shared:
-                    extra[i] += self.p.w_lib_author * min(sum(w for w, _ in shared), 12.0) / 4
+                    lib[i] = min(sum(w for w, _ in shared), 12.0) / 4
                     d["library_authors"] = [a for _, a in sorted(shared, reverse=True)][:2]
             wanted = [cat for cat in c.categories[i] if _in_category(cat, self.wants.categories)]
             if wanted:
-                extra[i] += self.p.w_category
+                cats[i] = 1.0
                 d["category"] = wanted[0]
-        total = self._combine(sig, extra)
+        parts = self._standardise(sig)
+        parts.update(keyword=kw, author=fol, lib_author=lib, category=cats)
+        return sig, parts, keep, details
+
+    def score(self, c: Corpus) -> list[Scored]:
+        """Every paper of ``c`` above the calibrated cut, best first, each with its why."""
+        sig, parts, keep, details = self.parts(c)
+        total = weigh(parts, self.p, len(c))
         order = np.argsort(-total, kind="stable")
         out = []
         for row in order:
@@ -299,6 +313,20 @@ class Ranker:
             pct = float(np.searchsorted(self.bg_sorted, total[row]) / max(len(self.bg_sorted), 1))
             out.append(Scored(int(row), round(float(total[row]), 4), round(pct, 4), why(d), d))
         return out
+
+
+CONTINUOUS = ("dense", "clf", "interest")
+
+
+def weigh(parts: dict[str, np.ndarray], p: Params, n: int) -> np.ndarray:
+    """The combined score: each part times its weight in ``p`` (absent parts count 0)."""
+    weights = {"dense": p.w_dense, "clf": p.w_clf, "interest": p.w_interest, "keyword": p.w_keyword,
+               "author": p.w_author, "lib_author": p.w_lib_author, "category": p.w_category}
+    total = np.zeros(n)
+    for name, w in weights.items():
+        if name in parts and w:
+            total = total + w * parts[name]
+    return total
 
 
 def _in_category(cat: str, wanted: Sequence[str]) -> bool:
@@ -337,4 +365,5 @@ def why(d: dict) -> str:
     return "; ".join(parts) or "above your threshold"
 
 
-__all__ = ["Corpus", "Params", "Ranker", "Scored", "Wants", "name_key", "recency_weights", "replace", "why"]
+__all__ = ["Corpus", "Params", "Ranker", "Scored", "Wants", "name_key", "recency_weights", "replace", "weigh",
+           "why"]
