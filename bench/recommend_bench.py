@@ -325,11 +325,23 @@ def by_half(b: Bench, per_author: dict[str, dict[str, float]]) -> dict[str, dict
             for h in ("tune", "report")}
 
 
-def run_method(b: Bench, name: str, fn: Callable[[Task], np.ndarray], tasks: list[Task]) -> dict:
+def run_method(b: Bench, name: str, fn: Callable[[Task], np.ndarray], tasks: list[Task],
+               cached: bool = False) -> dict:
+    """``cached``: per-author figures kept in the cache folder (baselines, which never change)."""
     t0 = time.perf_counter()
     per: dict[str, dict[str, float]] = {}
-    for t in tasks:
-        per[t.name] = metrics(target_ranks(fn(t), t.targets), len(t.targets))
+    path = b.cache_dir / f"figures_{name}_{b.cut}_{len(b.ids)}.json"
+    memo: dict[str, dict[str, float]] = json.loads(path.read_text()) if cached and path.exists() else {}
+    for n, t in enumerate(tasks):
+        key = f"{t.name}|{','.join(b.ids[r] for r in t.seeds)}"
+        if key not in memo:
+            memo[key] = metrics(target_ranks(fn(t), t.targets), len(t.targets))
+            if cached and n % 20 == 19:
+                path.write_text(json.dumps(memo))
+        per[t.name] = memo[key]
+    if cached:
+        b.cache_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(memo))
     res = by_half(b, per)
     res["seconds_per_author"] = round((time.perf_counter() - t0) / max(len(tasks), 1), 3)
     print(f"  {name:<14} tune {res['tune']}  report {res['report']}  ({res['seconds_per_author']} s/author)",
@@ -399,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     for m in methods:
         if m in ("asl", "asl-content"):
             x = asl_matrix(b, m == "asl")
-            results["methods"][m] = run_method(b, m, lambda t, x=x: asl_scores(b, x, t), b.tasks)
+            results["methods"][m] = run_method(b, m, lambda t, x=x: asl_scores(b, x, t), b.tasks,
+                                                cached=True)
         elif m == "zad":
             results["methods"][m] = run_method(b, m, lambda t: zad_scores(b, t), b.tasks)
         elif m == "bm25":
