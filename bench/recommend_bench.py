@@ -74,12 +74,11 @@ FIT_VARIANTS: dict[str, dict] = {
     "fit:C=10": {"C": 10.0},
     "fit:dense_scale=3": {"dense_scale": 3.0},
     "fit:topk=1,share=1": {"topk": 1, "topk_share": 1.0},
-    "fit:topk=5": {"topk": 5},
 }
 WEIGHT_GRID: dict[str, list[float]] = {
     "w_clf": [0.0, 0.5, 1.0, 2.0],
     "w_dense": [0.0, 0.5, 1.0, 2.0],
-    "w_lib_author": [0.0, 0.3, 0.6, 1.2, 2.4],
+    "w_lib_author": [0.0, 0.6, 1.2, 2.4, 4.8, 9.6],
 }
 
 
@@ -350,32 +349,48 @@ def run_method(b: Bench, name: str, fn: Callable[[Task], np.ndarray], tasks: lis
 
 
 def sweep(b: Bench, base: Params, tasks: list[Task]) -> list[dict]:
-    """Every variant on ``tasks`` (the tune half): fit variants x the weight grid."""
+    """Every variant on ``tasks`` (the tune half): each fit variant x the weight grid.
+
+    Author names enter ours only through ``lib_author``, so ``w_lib_author=0`` is the content-only
+    ranker (``use_authors=False`` gives the same ranking): one fit serves both.
+    """
     import itertools
 
     out = []
     keys = list(WEIGHT_GRID)
     for fname, over in FIT_VARIANTS.items():
-        for content in (False, True):
-            p = replace(base, **over, use_authors=not content)
-            t0 = time.perf_counter()
-            parts = {t.name: ours_parts(b, t, p)[1] for t in tasks}
-            secs = time.perf_counter() - t0
-            for combo in itertools.product(*(WEIGHT_GRID[k] for k in keys)):
-                w = dict(zip(keys, combo, strict=True))
-                if content and w["w_lib_author"]:
-                    continue
-                if not w["w_clf"] and not w["w_dense"]:
-                    continue
-                q = replace(p, **w)
-                rows = [metrics(target_ranks(weigh(parts[t.name], q, len(b.cand_rows)), t.targets),
-                                len(t.targets)) for t in tasks]
-                out.append({"variant": fname, "content_only": content, **over, **w, **mean_metrics(rows)})
-            best = max((r for r in out if r["variant"] == fname and r["content_only"] == content),
-                       key=lambda r: r["ndcg10"])
-            print(f"  sweep {fname} content={content}: best {best} ({secs:.0f} s fit)", file=sys.stderr,
-                  flush=True)
+        p = replace(base, **over, use_authors=True)
+        t0 = time.perf_counter()
+        parts = {t.name: ours_parts(b, t, p)[1] for t in tasks}
+        secs = time.perf_counter() - t0
+        for combo in itertools.product(*(WEIGHT_GRID[k] for k in keys)):
+            w = dict(zip(keys, combo, strict=True))
+            if not w["w_clf"] and not w["w_dense"]:
+                continue
+            q = replace(p, **w)
+            rows = [metrics(target_ranks(weigh(parts[t.name], q, len(b.cand_rows)), t.targets),
+                            len(t.targets)) for t in tasks]
+            out.append({"variant": fname, **over, **w, **mean_metrics(rows)})
+        mine = [r for r in out if r["variant"] == fname]
+        best = max(mine, key=lambda r: r["ndcg10"])
+        best_c = max((r for r in mine if not r["w_lib_author"]), key=lambda r: r["ndcg10"])
+        print(f"  sweep {fname}: best {best}; content-only best {best_c} ({secs:.0f} s fit)", file=sys.stderr,
+              flush=True)
     return out
+
+
+def sweep_table(rows: list[dict]) -> str:
+    """Markdown: one line per (fit variant, w_clf, w_dense), nDCG@10 per w_lib_author."""
+    libs = WEIGHT_GRID["w_lib_author"]
+    head = "| variant | w_clf | w_dense | " + " | ".join(f"lib {x:g}" for x in libs) + " |"
+    lines = [head, "|" + "---|" * (3 + len(libs))]
+    groups: dict[tuple, dict[float, float]] = {}
+    for r in rows:
+        groups.setdefault((r["variant"], r["w_clf"], r["w_dense"]), {})[r["w_lib_author"]] = r["ndcg10"]
+    for (v, c, d), by in groups.items():
+        lines.append(f"| {v} | {c:g} | {d:g} | " + " | ".join(f"{by.get(x, float('nan')):.4f}" for x in libs)
+                     + " |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -390,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default="asl,asl-content,zad,bm25,ours,ours-content")
     ap.add_argument("--sweep", action="store_true", help="try every variant on the tune half")
     ap.add_argument("--feedback", type=int, default=3, help="simulated feedback rounds (0: none)")
+    ap.add_argument("--feedback-half", default="both", choices=("both", "tune", "report"))
     ap.add_argument("--set", action="append", default=[], help="Params override for ours, e.g. w_clf=2")
     ap.add_argument("--cache", default="/tmp/rank_bench/cache")
     ap.add_argument("--json", default=None, help="write every figure here")
@@ -440,10 +456,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.feedback:
         for m in ("ours", "ours-content"):
             p = replace(base, use_authors=m == "ours")
-            per = {t.name: feedback_run(b, t, p, args.feedback) for t in b.tasks}
+            fb_tasks = [t for t in b.tasks if args.feedback_half in ("both", t.half)]
+            per = {t.name: feedback_run(b, t, p, args.feedback) for t in fb_tasks}
             fb: dict = {}
             for h in ("tune", "report"):
-                rows = [per[t.name] for t in b.tasks if t.half == h]
+                rows = [per[t.name] for t in fb_tasks if t.half == h]
+                if not rows:
+                    continue
                 res_rows = [r for r in rows if "residual_static" in r]
                 fb[h] = {"authors": len(rows),
                          "found_static": int(sum(r["found_static"] for r in rows)),
@@ -456,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  feedback {m}: {json.dumps(fb)}", file=sys.stderr, flush=True)
     if args.sweep:
         results["sweep"] = sweep(b, base, [t for t in b.tasks if t.half == "tune"])
+        print(sweep_table(results["sweep"]), file=sys.stderr, flush=True)
     results["seconds"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(results, indent=1)
     if args.json:
