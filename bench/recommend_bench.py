@@ -74,6 +74,7 @@ FIT_VARIANTS: dict[str, dict] = {
     "fit:C=10": {"C": 10.0},
     "fit:dense_scale=3": {"dense_scale": 3.0},
     "fit:topk=1,share=1": {"topk": 1, "topk_share": 1.0},
+    "fit:full_names": {"full_names": True},
 }
 WEIGHT_GRID: dict[str, list[float]] = {
     "w_clf": [0.0, 0.5, 1.0, 2.0],

@@ -54,6 +54,7 @@ class Params:
     down_weight: float = 3.0  # a thumbs-down counts as this many sampled negatives
     quantile: float = 0.99  # cut: beat this share of the background papers
     use_authors: bool = True  # False: content only (no author names in any feature)
+    full_names: bool = False  # library authors matched by full name (else first initial + last name)
 
 
 @dataclass
@@ -99,6 +100,13 @@ class Scored:
     percentile: float
     why: str
     signals: dict
+
+
+@lru_cache(maxsize=1 << 16)
+def full_key(name: str) -> str:
+    """``"José A. García-Pérez"`` -> ``"jose a garcia-perez"``: every part, no accents or dots."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z\s-]", " ", text).split())
 
 
 @lru_cache(maxsize=1 << 16)
@@ -159,6 +167,7 @@ class Ranker:
         self.kw = _phrases(wants.keywords)
         self.ex = _phrases(wants.exclude)
         self.follow = {name_key(a) for a in wants.authors} - {""}
+        self.lib_key = full_key if self.p.full_names else name_key
         self.lib_authors = self._author_weights(pos, background) if self.p.use_authors else {}
         self.clf = self._fit() if len(pos) else None
         self.bg_stats = self._stats(self.calib)
@@ -193,13 +202,14 @@ class Ranker:
     def _author_weights(self, pos: Corpus, background: Corpus) -> dict[str, float]:
         """Library authors, each weighted by how rare the name is in the background."""
         df: dict[str, int] = {}
+        key = self.lib_key
         for names in background.authors:
-            for k in {name_key(a) for a in names}:
+            for k in {key(a) for a in names}:
                 df[k] = df.get(k, 0) + 1
         n = max(len(background), 1)
         counts: dict[str, int] = {}
         for names in pos.authors:
-            for k in {name_key(a) for a in names} - {""}:
+            for k in {key(a) for a in names} - {""}:
                 counts[k] = counts.get(k, 0) + 1
         return {k: math.log((n + 1) / (df.get(k, 0) + 1)) * min(c, 3) / 3 for k, c in counts.items()}
 
@@ -291,7 +301,8 @@ class Ranker:
                 d["authors"] = followed
                 fol[i] = 1.0
             if self.lib_authors:
-                shared = [(self.lib_authors[k], a) for a, k in zip(c.authors[i], keys, strict=True)
+                lib_keys = keys if self.lib_key is name_key else [self.lib_key(a) for a in c.authors[i]]
+                shared = [(self.lib_authors[k], a) for a, k in zip(c.authors[i], lib_keys, strict=True)
                           if k in self.lib_authors]
                 if shared:
                     lib[i] = min(sum(w for w, _ in shared), 12.0) / 4
@@ -375,5 +386,5 @@ def why(d: dict) -> str:
     return "; ".join(parts) or "above your threshold"
 
 
-__all__ = ["Corpus", "Params", "Ranker", "Scored", "Wants", "name_key", "recency_weights", "replace", "weigh",
-           "why"]
+__all__ = ["Corpus", "Params", "Ranker", "Scored", "Wants", "full_key", "name_key", "recency_weights",
+           "replace", "weigh", "why"]
