@@ -232,10 +232,12 @@ class Ranker:
 
     def _decision(self, c: Corpus) -> np.ndarray:
         """``clf.decision_function`` of the stacked features, without stacking them (faster)."""
-        w = np.asarray(self.clf.coef_, dtype=np.float64).ravel()
+        clf = self.clf
+        assert clf is not None
+        w = np.asarray(clf.coef_, dtype=np.float64).ravel()
         width = c.sparse.shape[1]
         out = c.sparse @ w[:width] + (c.dense @ w[width:].astype(np.float32)) * self.p.dense_scale
-        return np.asarray(out, dtype=np.float64).ravel() + float(self.clf.intercept_[0])
+        return np.asarray(out, dtype=np.float64).ravel() + float(clf.intercept_[0])
 
     def _stats(self, c: Corpus) -> dict[str, tuple[float, float]]:
         sig = self._signals(c)
