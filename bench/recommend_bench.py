@@ -408,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--feedback", type=int, default=3, help="simulated feedback rounds (0: none)")
     ap.add_argument("--feedback-half", default="both", choices=("both", "tune", "report"))
     ap.add_argument("--set", action="append", default=[], help="Params override for ours, e.g. w_clf=2")
+    ap.add_argument("--fit", action="append", default=[],
+                    help="sweep these fit variants instead, e.g. C=10,full_names=True (repeatable)")
+    ap.add_argument("--grid", action="append", default=[], help="grid override, e.g. w_lib_author=0,9.6,19.2")
     ap.add_argument("--cache", default="/tmp/rank_bench/cache")
     ap.add_argument("--json", default=None, help="write every figure here")
     args = ap.parse_args(argv)
@@ -422,7 +425,19 @@ def main(argv: list[str] | None = None) -> int:
     for s in args.set:
         k, v = s.split("=", 1)
         cur = getattr(base, k)
-        base = replace(base, **{k: type(cur)(v == "True" if isinstance(cur, bool) else v)})
+        base = replace(base, **{k: (v == "True") if isinstance(cur, bool) else type(cur)(v)})
+    if args.fit:
+        FIT_VARIANTS.clear()
+        for spec in args.fit:
+            over = {}
+            for kv in spec.split(","):
+                k, v = kv.split("=", 1)
+                cur = getattr(base, k)
+                over[k] = (v == "True") if isinstance(cur, bool) else type(cur)(v)
+            FIT_VARIANTS["fit:" + spec] = over
+    for spec in args.grid:
+        k, v = spec.split("=", 1)
+        WEIGHT_GRID[k] = [float(x) for x in v.split(",")]
     results: dict = {"info": info, "params": asdict(base), "methods": {}}
     methods = args.methods.split(",") if args.methods else []
     for m in methods:
