@@ -2,10 +2,10 @@
 
 Signals, for every candidate paper:
 
-- ``dense``: MiniLM cosine to the library (seed papers, imported items, thumbs-up). Half the
-  mean of the 3 most similar items (a library is several interests, and a paper matches one of
-  them), half zotero-arxiv-daily's recency-weighted mean (weights 1/(1+log10 rank) over the library
-  newest first).
+- ``dense``: MiniLM cosine to the library (seed papers, imported items, thumbs-up): ``topk_share``
+  of the mean of the ``topk`` most similar items (a library is several interests, and a paper
+  matches one of them), the rest zotero-arxiv-daily's recency-weighted mean (weights
+  1/(1+log10 rank) over the library newest first). Shipped: the single nearest item (tuned).
 - ``clf``: a per-profile logistic regression (arxiv-sanity-lite's per-tag SVM idea) over
   sparse tf-idf (from the search index's term counts) and the dense vector, trained on the
   library and thumbs-up against thumbs-down and a sample of other papers.
@@ -38,17 +38,19 @@ from paperradar.index.text import terms
 
 @dataclass(frozen=True)
 class Params:
-    """Weights of the combination (tuned on half the authors of bench/recommend_bench.py)."""
+    """Weights of the combination, tuned on the tune half of bench/recommend_bench.py's authors
+    (docs/benchmarks.md lists every variant tried): the nearest library paper's cosine (topk=1,
+    share 1: the recency-weighted mean lost on tune), w_dense 0.5, w_lib_author 9.6."""
 
     w_clf: float = 1.0
-    w_dense: float = 1.0
+    w_dense: float = 0.5
     w_interest: float = 1.0
     w_keyword: float = 2.0
     w_author: float = 4.0
-    w_lib_author: float = 0.6
+    w_lib_author: float = 9.6
     w_category: float = 0.3
-    topk: int = 3
-    topk_share: float = 0.5  # of the dense signal; the rest is the recency-weighted mean
+    topk: int = 1
+    topk_share: float = 1.0  # of the dense signal; the rest is the recency-weighted mean
     dense_scale: float = 1.0  # dense block's weight beside tf-idf in the classifier
     C: float = 1.0
     down_weight: float = 3.0  # a thumbs-down counts as this many sampled negatives
