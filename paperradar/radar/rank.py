@@ -40,14 +40,15 @@ from paperradar.index.text import terms
 class Params:
     """Weights of the combination, tuned on the tune half of bench/recommend_bench.py's authors
     (docs/benchmarks.md lists every variant tried): the nearest library paper's cosine (topk=1,
-    share 1: the recency-weighted mean lost on tune), w_dense 0.5, w_lib_author 9.6."""
+    share 1: the recency-weighted mean lost on tune), w_dense 0.5, w_lib_author 4.8 (9.6 was best on tune but
+    let library co-authors outweigh a thumbs-down; see docs/benchmarks.md)."""
 
     w_clf: float = 1.0
     w_dense: float = 0.5
     w_interest: float = 1.0
     w_keyword: float = 2.0
     w_author: float = 4.0
-    w_lib_author: float = 9.6
+    w_lib_author: float = 4.8
     w_category: float = 0.3
     topk: int = 1
     topk_share: float = 1.0  # of the dense signal; the rest is the recency-weighted mean
