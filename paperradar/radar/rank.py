@@ -2,10 +2,10 @@
 
 Signals, for every candidate paper:
 
-- ``dense``: MiniLM cosine to the library (seed papers, imported items, thumbs-up). Half the
-  mean of the 3 most similar items (a library is several interests, and a paper matches one of
-  them), half zotero-arxiv-daily's recency-weighted mean (weights 1/(1+log10 rank) over the library
-  newest first).
+- ``dense``: MiniLM cosine to the library (seed papers, imported items, thumbs-up): ``topk_share``
+  of the mean of the ``topk`` most similar items (a library is several interests, and a paper
+  matches one of them), the rest zotero-arxiv-daily's recency-weighted mean (weights
+  1/(1+log10 rank) over the library newest first). Shipped: the single nearest item (tuned).
 - ``clf``: a per-profile logistic regression (arxiv-sanity-lite's per-tag SVM idea) over
   sparse tf-idf (from the search index's term counts) and the dense vector, trained on the
   library and thumbs-up against thumbs-down and a sample of other papers.
@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -37,22 +38,26 @@ from paperradar.index.text import terms
 
 @dataclass(frozen=True)
 class Params:
-    """Weights of the combination (tuned on half the authors of bench/recommend_bench.py)."""
+    """Weights of the combination, tuned on the tune half of bench/recommend_bench.py's authors
+    (docs/benchmarks.md lists every variant tried): the nearest library paper's cosine (topk=1,
+    share 1: the recency-weighted mean lost on tune), w_dense 0.5, w_lib_author 4.8 (9.6 was best on tune but
+    let library co-authors outweigh a thumbs-down; see docs/benchmarks.md)."""
 
     w_clf: float = 1.0
-    w_dense: float = 1.0
+    w_dense: float = 0.5
     w_interest: float = 1.0
     w_keyword: float = 2.0
     w_author: float = 4.0
-    w_lib_author: float = 0.6
+    w_lib_author: float = 4.8
     w_category: float = 0.3
-    topk: int = 3
-    topk_share: float = 0.5  # of the dense signal; the rest is the recency-weighted mean
+    topk: int = 1
+    topk_share: float = 1.0  # of the dense signal; the rest is the recency-weighted mean
     dense_scale: float = 1.0  # dense block's weight beside tf-idf in the classifier
     C: float = 1.0
     down_weight: float = 3.0  # a thumbs-down counts as this many sampled negatives
     quantile: float = 0.99  # cut: beat this share of the background papers
     use_authors: bool = True  # False: content only (no author names in any feature)
+    full_names: bool = False  # library authors matched by full name (else first initial + last name)
 
 
 @dataclass
@@ -100,6 +105,14 @@ class Scored:
     signals: dict
 
 
+@lru_cache(maxsize=1 << 16)
+def full_key(name: str) -> str:
+    """``"José A. García-Pérez"`` -> ``"jose a garcia-perez"``: every part, no accents or dots."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z\s-]", " ", text).split())
+
+
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """``"José A. García-Pérez"`` -> ``"j garcia-perez"``: first initial + last name, no accents."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
@@ -157,6 +170,7 @@ class Ranker:
         self.kw = _phrases(wants.keywords)
         self.ex = _phrases(wants.exclude)
         self.follow = {name_key(a) for a in wants.authors} - {""}
+        self.lib_key = full_key if self.p.full_names else name_key
         self.lib_authors = self._author_weights(pos, background) if self.p.use_authors else {}
         self.clf = self._fit() if len(pos) else None
         self.bg_stats = self._stats(self.calib)
@@ -183,20 +197,22 @@ class Ranker:
         y = np.concatenate(labels)
         if len(set(y)) < 2:
             return None
-        clf = LogisticRegression(C=self.p.C, class_weight="balanced", solver="liblinear", max_iter=200)
+        clf = LogisticRegression(C=self.p.C, class_weight="balanced", solver="liblinear", max_iter=200,
+                                 dual=True)  # dual: fewer rows than columns, ~5x faster, same fit
         clf.fit(x, y, sample_weight=np.concatenate(weights))
         return clf
 
     def _author_weights(self, pos: Corpus, background: Corpus) -> dict[str, float]:
         """Library authors, each weighted by how rare the name is in the background."""
         df: dict[str, int] = {}
+        key = self.lib_key
         for names in background.authors:
-            for k in {name_key(a) for a in names}:
+            for k in {key(a) for a in names}:
                 df[k] = df.get(k, 0) + 1
         n = max(len(background), 1)
         counts: dict[str, int] = {}
         for names in pos.authors:
-            for k in {name_key(a) for a in names} - {""}:
+            for k in {key(a) for a in names} - {""}:
                 counts[k] = counts.get(k, 0) + 1
         return {k: math.log((n + 1) / (df.get(k, 0) + 1)) * min(c, 3) / 3 for k, c in counts.items()}
 
@@ -212,27 +228,37 @@ class Ranker:
             out["_best"] = sims.argmax(axis=1)
             out["_best_cos"] = sims.max(axis=1)
         if self.clf is not None and n:
-            out["clf"] = self.clf.decision_function(self._features(c))
+            out["clf"] = self._decision(c)
         if self.wants.interest is not None and n:
             out["interest"] = c.dense @ self.wants.interest
         return out
+
+    def _decision(self, c: Corpus) -> np.ndarray:
+        """``clf.decision_function`` of the stacked features, without stacking them (faster)."""
+        clf = self.clf
+        assert clf is not None
+        w = np.asarray(clf.coef_, dtype=np.float64).ravel()
+        width = c.sparse.shape[1]
+        out = c.sparse @ w[:width] + (c.dense @ w[width:].astype(np.float32)) * self.p.dense_scale
+        return np.asarray(out, dtype=np.float64).ravel() + float(clf.intercept_[0])
 
     def _stats(self, c: Corpus) -> dict[str, tuple[float, float]]:
         sig = self._signals(c)
         return {k: (float(v.mean()), float(v.std()) or 1.0) for k, v in sig.items() if not k.startswith("_")}
 
     def _combine(self, sig: dict[str, np.ndarray], extra: np.ndarray | None = None) -> np.ndarray:
-        weights = {"dense": self.p.w_dense, "clf": self.p.w_clf, "interest": self.p.w_interest}
-        total: np.ndarray | None = None
-        for name, w in weights.items():
+        total = weigh(self._standardise(sig), self.p, len(next(iter(sig.values()))) if sig else
+                      (len(extra) if extra is not None else 0))
+        return total if extra is None else total + extra
+
+    def _standardise(self, sig: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The continuous signals as z-scores against the calibration background."""
+        out = {}
+        for name in CONTINUOUS:
             if name in sig and name in self.bg_stats:
                 mean, std = self.bg_stats[name]
-                part = w * (sig[name] - mean) / std
-                total = part if total is None else total + part
-        if total is None:
-            size = next((len(v) for v in sig.values()), len(extra) if extra is not None else 0)
-            total = np.zeros(size)
-        return total if extra is None else total + extra
+                out[name] = (sig[name] - mean) / std
+        return out
 
     def _may_match(self, c: Corpus, phrases: list[tuple[str, tuple[str, ...]]]) -> np.ndarray:
         """Rows whose term counts hold every stem of some phrase (only those are tokenised)."""
@@ -250,10 +276,16 @@ class Ranker:
             out |= np.asarray(present).ravel() == len(cols)
         return out
 
-    def score(self, c: Corpus) -> list[Scored]:
-        """Every paper of ``c`` above the calibrated cut, best first, each with its why."""
+    def parts(self, c: Corpus) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, list[dict]]:
+        """Every signal for every paper of ``c``, unweighted: (raw signals, parts, keep mask, details).
+
+        ``parts`` holds the z-scored continuous signals and the raw amounts of the discrete ones
+        (``keyword``, ``author``, ``lib_author``, ``category``); :func:`weigh` combines them with a
+        :class:`Params`' weights (bench/recommend_bench.py sweeps the weights without refitting).
+        """
         sig = self._signals(c)
-        extra = np.zeros(len(c))
+        n = len(c)
+        kw, fol, lib, cats = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
         details: list[dict] = [{} for _ in range(len(c))]
         keep = np.ones(len(c), dtype=bool)
         maybe = self._may_match(c, self.kw + self.ex)
@@ -267,23 +299,31 @@ class Ranker:
                 found = _matches(text_terms, self.kw)
                 if found:
                     d["keywords"] = found
-                    extra[i] += self.p.w_keyword * min(len(found), 2)
+                    kw[i] = min(len(found), 2)
             keys = [name_key(a) for a in c.authors[i]]
             followed = [a for a, k in zip(c.authors[i], keys, strict=True) if k in self.follow]
             if followed:
                 d["authors"] = followed
-                extra[i] += self.p.w_author
+                fol[i] = 1.0
             if self.lib_authors:
-                shared = [(self.lib_authors[k], a) for a, k in zip(c.authors[i], keys, strict=True)
+                lib_keys = keys if self.lib_key is name_key else [self.lib_key(a) for a in c.authors[i]]
+                shared = [(self.lib_authors[k], a) for a, k in zip(c.authors[i], lib_keys, strict=True)
                           if k in self.lib_authors]
                 if shared:
-                    extra[i] += self.p.w_lib_author * min(sum(w for w, _ in shared), 12.0) / 4
+                    lib[i] = min(sum(w for w, _ in shared), 12.0) / 4
                     d["library_authors"] = [a for _, a in sorted(shared, reverse=True)][:2]
             wanted = [cat for cat in c.categories[i] if _in_category(cat, self.wants.categories)]
             if wanted:
-                extra[i] += self.p.w_category
+                cats[i] = 1.0
                 d["category"] = wanted[0]
-        total = self._combine(sig, extra)
+        parts = self._standardise(sig)
+        parts.update(keyword=kw, author=fol, lib_author=lib, category=cats)
+        return sig, parts, keep, details
+
+    def score(self, c: Corpus) -> list[Scored]:
+        """Every paper of ``c`` above the calibrated cut, best first, each with its why."""
+        sig, parts, keep, details = self.parts(c)
+        total = weigh(parts, self.p, len(c))
         order = np.argsort(-total, kind="stable")
         out = []
         for row in order:
@@ -299,6 +339,20 @@ class Ranker:
             pct = float(np.searchsorted(self.bg_sorted, total[row]) / max(len(self.bg_sorted), 1))
             out.append(Scored(int(row), round(float(total[row]), 4), round(pct, 4), why(d), d))
         return out
+
+
+CONTINUOUS = ("dense", "clf", "interest")
+
+
+def weigh(parts: dict[str, np.ndarray], p: Params, n: int) -> np.ndarray:
+    """The combined score: each part times its weight in ``p`` (absent parts count 0)."""
+    weights = {"dense": p.w_dense, "clf": p.w_clf, "interest": p.w_interest, "keyword": p.w_keyword,
+               "author": p.w_author, "lib_author": p.w_lib_author, "category": p.w_category}
+    total = np.zeros(n)
+    for name, w in weights.items():
+        if name in parts and w:
+            total = total + w * parts[name]
+    return total
 
 
 def _in_category(cat: str, wanted: Sequence[str]) -> bool:
@@ -337,4 +391,5 @@ def why(d: dict) -> str:
     return "; ".join(parts) or "above your threshold"
 
 
-__all__ = ["Corpus", "Params", "Ranker", "Scored", "Wants", "name_key", "recency_weights", "replace", "why"]
+__all__ = ["Corpus", "Params", "Ranker", "Scored", "Wants", "full_key", "name_key", "recency_weights",
+           "replace", "weigh", "why"]
