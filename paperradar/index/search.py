@@ -16,9 +16,10 @@ import numpy as np
 
 from paperradar.embed import Embedder, make_embedder
 from paperradar.errors import EmbeddingError, IndexDamaged, SearchIndexError
-from paperradar.index.bm25 import BM25
+from paperradar.index.bm25 import BM25, weigh
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
+from paperradar.index.shared import open_shared
 from paperradar.index.state import (
     STATE,
     CatchUpReport,
@@ -106,13 +107,15 @@ class SearchIndex:
     @classmethod
     def open(cls, store: Store, folder: Path, embedder: Embedder | None = None,
              params: Params | None = None, dense: bool = True, catch_up_below: int = 0,
-             progress: Progress | None = None) -> SearchIndex:
+             progress: Progress | None = None, share: bool = True) -> SearchIndex:
         """Check the index in ``folder`` and load it. When it is behind the store, or
         damaged, by less than ``catch_up_below`` papers' work (0: never), it is caught
         up (and repaired) first, with the embedder it was built with; if that fails
         (a read-only folder, no model) the index is used as it is, with a note. A damaged keyword index
         raises :class:`IndexDamaged`; a damaged or missing dense side gives a
-        keyword-only index that says so in ``degraded``."""
+        keyword-only index that says so in ``degraded``. With ``share`` the query-time arrays
+        (BM25 weights, float32 vectors) are memory-mapped from files derived once into the
+        index folder (:mod:`paperradar.index.shared`), so processes share them."""
         health = check(folder)
         report, failed = None, None
         work = _pending_work(store, health)
@@ -137,7 +140,7 @@ class SearchIndex:
                                f"run `paperradar index` to repair it{why}", health.problems)
         docs, counts, vocab = health.docs or [], health.counts, health.vocab
         assert counts is not None and vocab is not None
-        bm25 = BM25(counts, vocab)
+        health.counts = None  # the weights below replace the counts; free them
         note = "; ".join(n for n in (staleness(store, folder), failed) if n) or None
         index, embed_query, space, degraded = None, None, "", None
         if not dense:
@@ -147,14 +150,28 @@ class SearchIndex:
         elif not health.dense_ok:
             degraded = (f"dense index damaged ({health.summary('dense')}); keyword-only results; "
                         "run `paperradar index`")
-        elif docs:
-            vectors = VectorStore(folder)
-            space = str((vectors.meta() or {}).get("space", ""))
+        with_dense = dense and degraded is None and bool(docs)
+        vectors = VectorStore(folder)
+
+        def dense_rows() -> np.ndarray:
             keys, matrix_rows = vectors.load()
             row_of = {key: row for row, key in enumerate(keys)}
-            rows = [row_of[(d.arxiv_id, d.digest)] for d in docs]
-            matrix = np.asarray(matrix_rows[rows])
-            index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
+            return np.asarray(matrix_rows[[row_of[(d.arxiv_id, d.digest)] for d in docs]], dtype=np.float32)
+
+        shared = open_shared(folder, lambda: weigh(counts, len(vocab)), dense_rows,
+                             with_dense and len(docs) <= IVF_THRESHOLD) if share else None
+        if shared is not None:
+            bm25 = BM25.from_parts(shared.postings, shared.idf, vocab)
+        else:
+            bm25 = BM25(counts, vocab)
+        del counts
+        if with_dense:
+            space = str((vectors.meta() or {}).get("space", ""))
+            if shared is not None and shared.vectors is not None:
+                index = FlatIndex(shared.vectors)
+            else:
+                matrix = dense_rows()
+                index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
             lazy: dict[str, Embedder] = {}
 
             def embed_query(text: str) -> np.ndarray:
