@@ -19,7 +19,7 @@ from paperradar.errors import EmbeddingError, IndexDamaged, SearchIndexError
 from paperradar.index.bm25 import BM25, weigh
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
-from paperradar.index.shared import open_shared
+from paperradar.index.shared import open_shared, trim_memory
 from paperradar.index.state import (
     STATE,
     CatchUpReport,
@@ -142,7 +142,8 @@ class SearchIndex:
         assert counts is not None and vocab is not None
         health.counts = None  # the weights below replace the counts; free them
         note = "; ".join(n for n in (staleness(store, folder), failed) if n) or None
-        index, embed_query, space, degraded = None, None, "", None
+        index: FlatIndex | IVFIndex | None = None
+        embed_query, space, degraded = None, "", None
         if not dense:
             degraded = None
         elif not health.dense_wanted:
@@ -158,13 +159,16 @@ class SearchIndex:
             row_of = {key: row for row, key in enumerate(keys)}
             return np.asarray(matrix_rows[[row_of[(d.arxiv_id, d.digest)] for d in docs]], dtype=np.float32)
 
-        shared = open_shared(folder, lambda: weigh(counts, len(vocab)), dense_rows,
+        box = [counts]  # dropped below, so the counts are freed before the index is used
+        shared = open_shared(folder, lambda: weigh(box[0], len(vocab)), dense_rows,
                              with_dense and len(docs) <= IVF_THRESHOLD) if share else None
         if shared is not None:
             bm25 = BM25.from_parts(shared.postings, shared.idf, vocab)
         else:
             bm25 = BM25(counts, vocab)
+        box.clear()
         del counts
+        trim_memory()
         if with_dense:
             space = str((vectors.meta() or {}).get("space", ""))
             if shared is not None and shared.vectors is not None:

@@ -21,12 +21,14 @@ source of truth, and :func:`paperradar.index.state.check` never needs them.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
 import logging
 import shutil
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +58,8 @@ class SharedArrays:
 def shared_key(index_folder: Path) -> str:
     """What the derived arrays depend on: the state record (every whole file's checksum, row
     counts, generation) and the vector store's files (append-only, checked line by line)."""
-    from paperradar.index.dense import KEYS, VECTORS as F16
+    from paperradar.index.dense import KEYS
+    from paperradar.index.dense import VECTORS as F16
 
     digest = hashlib.sha1(f"format {FORMAT}\n".encode())
     digest.update((index_folder / "state.json").read_bytes())
@@ -74,7 +77,7 @@ def _crc_of(path: Path) -> tuple[int, str]:
     try:
         crc = 0
         for start in range(0, size, 1 << 24):
-            crc = zlib.crc32(memoryview(mapped[start:start + (1 << 24)]), crc)
+            crc = zlib.crc32(mapped[start:start + (1 << 24)].data, crc)
     finally:
         del mapped
     return size, f"{crc:08x}"
@@ -113,12 +116,11 @@ def _derive(folder: Path, key: str, postings: sp.csr_matrix, idf: np.ndarray,
             vectors: np.ndarray | None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     index_dtype = np.int32 if postings.nnz < 2**31 - 1 else np.int64
-    files = {
-        "postings_indptr": _save(folder, "postings_indptr", postings.indptr.astype(index_dtype, copy=False)),
-        "postings_indices": _save(folder, "postings_indices", postings.indices.astype(index_dtype, copy=False)),
-        "postings_data": _save(folder, "postings_data", postings.data.astype(np.float32, copy=False)),
-        "idf": _save(folder, "idf", idf.astype(np.float32, copy=False)),
-    }
+    parts = {"postings_indptr": postings.indptr.astype(index_dtype, copy=False),
+             "postings_indices": postings.indices.astype(index_dtype, copy=False),
+             "postings_data": postings.data.astype(np.float32, copy=False),
+             "idf": idf.astype(np.float32, copy=False)}
+    files = {name: _save(folder, name, array) for name, array in parts.items()}
     if vectors is not None:
         files[VECTORS] = _save(folder, VECTORS, np.asarray(vectors, dtype=np.float32))
     atomic_write(folder / MANIFEST, json.dumps({"format": FORMAT, "key": key, "shape": list(postings.shape),
@@ -137,7 +139,8 @@ def _map(folder: Path, manifest: dict, want_vectors: bool, derived: bool) -> Sha
     return SharedArrays(postings, load("idf"), vectors, folder, derived)
 
 
-def open_shared(index_folder: Path, build_postings, build_vectors, want_vectors: bool) -> SharedArrays | None:
+def open_shared(index_folder: Path, build_postings: Callable[[], tuple[sp.csr_matrix, np.ndarray]],
+                build_vectors: Callable[[], np.ndarray], want_vectors: bool) -> SharedArrays | None:
     """The memory-mapped arrays for the index in ``index_folder``, derived first when missing,
     stale or damaged (``build_postings()`` -> (postings, idf); ``build_vectors()`` -> float32
     rows in document order). ``None`` when they cannot be written or read: the caller keeps
@@ -174,7 +177,5 @@ def _prune(shared: Path, keep: str) -> None:
 def trim_memory() -> None:
     """Hand freed heap pages back to the OS (glibc keeps them otherwise), so the temporary
     arrays of an open do not stay in every worker's private memory."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
