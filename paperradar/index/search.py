@@ -62,19 +62,23 @@ def _token_stems(token: str) -> tuple[str, ...]:
     return tuple(stem(w.lower()) for w in words(token))
 
 
+@lru_cache(maxsize=200_000)
+def _token_stem_set(token: str) -> frozenset[str]:
+    return frozenset(_token_stems(token))
+
+
 def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS) -> tuple[str, list[str]]:
     """The ``width``-word window of ``text`` holding the most query terms, and the
     words in it that matched (as written in the text)."""
     tokens = text.split()
     if not tokens:
         return "", []
-    hits = [any(s in qterms for s in _token_stems(tok)) for tok in tokens]
-    best, best_count = 0, -1
-    counts = np.concatenate([[0], np.cumsum(hits)])
-    for start in range(0, max(1, len(tokens) - width + 1)):
-        window = counts[min(start + width, len(tokens))] - counts[start]
-        if window > best_count:
-            best, best_count = start, int(window)
+    matching = {tok for tok in set(tokens) if not qterms.isdisjoint(_token_stem_set(tok))}
+    hits = [tok in matching for tok in tokens]
+    counts = np.concatenate([[0], np.cumsum(hits, dtype=np.int64)])
+    starts = np.arange(max(1, len(tokens) - width + 1))
+    windows = counts[np.minimum(starts + width, len(tokens))] - counts[starts]
+    best = int(np.argmax(windows))  # the first of the best windows
     chosen = tokens[best:best + width]
     matched = list(dict.fromkeys(
         w for tok, hit in zip(chosen, hits[best:best + width], strict=True) if hit
@@ -185,6 +189,7 @@ class SearchIndex:
                         raise SearchIndexError(f"index vectors are from {space}, the embedder is "
                                                f"{chosen.space}; run `paperradar index`")
                     lazy["e"] = chosen
+                    trim_memory()  # a model load leaves ~60 MB of freed heap behind
                 return lazy["e"].embed([text])[0]
         return cls(store, docs, Ranker(bm25, index, embed_query, params), space, degraded, note, report)
 
