@@ -50,7 +50,7 @@ def setup(workdir: Path, real_vectors: bool) -> tuple[Path, Path]:
 
     from paperradar.embed import make_embedder
     from paperradar.index.dense import VectorStore
-    from paperradar.index.state import catch_up, content_hash, document_text
+    from paperradar.index.state import catch_up, content_hash, document_text, read_state
     from paperradar.ingest import ingest_paths
     from paperradar.store import open_store
 
@@ -59,9 +59,10 @@ def setup(workdir: Path, real_vectors: bool) -> tuple[Path, Path]:
     if store.count_papers() == 0:
         ingest_paths(store, sorted(DAYS.glob("*.jsonl.gz")))
     t0 = time.perf_counter()
-    model = make_embedder()
+    spec = (read_state(data / "index") or {}).get("embedder") if real_vectors else None
+    model = make_embedder(spec)  # an index already built (e.g. with onnx:128) keeps its model
     if real_vectors:
-        report = catch_up(store, data / "index", model)
+        report = catch_up(store, data / "index", model, spec=spec)
     else:
         report = catch_up(store, data / "index", None)
         vectors = VectorStore(data / "index")
@@ -138,8 +139,9 @@ async def load(base: str, paths: list[str], clients: int, seconds: float) -> dic
             i = n
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
-                r = await http.get(paths[i % len(paths)])
-                await r.aread()
+                async with http.stream("GET", paths[i % len(paths)]) as r:
+                    async for _ in r.aiter_raw():  # the bytes as sent: decompressing is the reader's work
+                        pass
                 latencies.append((time.perf_counter() - t0) * 1000)
                 errors += r.status_code != 200
                 hits += r.headers.get("x-search-cache") == "hit"
