@@ -102,3 +102,39 @@ def test_unwritable_folder_keeps_private_arrays(copy: tuple[Path, Path], monkeyp
     index = _open(db, folder)
     assert not _is_mapped(index.ranker.bm25.postings.data)
     assert _ranked(index) == expected
+
+
+def _reference_snippet(text: str, qterms: set[str], width: int = 32) -> tuple[str, list[str]]:
+    """The snippet as first written (a window loop in Python), to check the faster one against."""
+    from paperradar.index.search import _token_stems
+    from paperradar.index.text import words
+
+    tokens = text.split()
+    if not tokens:
+        return "", []
+    hits = [any(s in qterms for s in _token_stems(tok)) for tok in tokens]
+    best, best_count = 0, -1
+    counts = np.concatenate([[0], np.cumsum(hits)])
+    for start in range(0, max(1, len(tokens) - width + 1)):
+        window = counts[min(start + width, len(tokens))] - counts[start]
+        if window > best_count:
+            best, best_count = start, int(window)
+    chosen = tokens[best:best + width]
+    matched = list(dict.fromkeys(
+        w for tok, hit in zip(chosen, hits[best:best + width], strict=True) if hit
+        for w, s in zip(words(tok), _token_stems(tok), strict=True) if s in qterms))
+    return ("… " if best else "") + " ".join(chosen) + (" …" if best + width < len(tokens) else ""), matched
+
+
+def test_snippets_are_those_of_the_reference(built: tuple[Path, Path]) -> None:
+    from paperradar.index.search import snippet
+    from paperradar.index.text import query_terms
+
+    store = open_store(str(built[0]), read_only=True)
+    abstracts = [" ".join(p.abstract.split()) for p in store.iter_papers()][:300] + ["", "one", "a b c"]
+    for query in [*QUERIES, "the", "zzz unknown", "model"]:
+        qterms = set(query_terms(query))
+        memo: dict[str, bool] = {}
+        for text in abstracts:
+            assert snippet(text, qterms, memo=memo) == _reference_snippet(text, qterms)
+            assert snippet(text, qterms, width=5) == _reference_snippet(text, qterms, width=5)

@@ -67,13 +67,22 @@ def _token_stem_set(token: str) -> frozenset[str]:
     return frozenset(_token_stems(token))
 
 
-def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS) -> tuple[str, list[str]]:
+def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS,
+            memo: dict[str, bool] | None = None) -> tuple[str, list[str]]:
     """The ``width``-word window of ``text`` holding the most query terms, and the
-    words in it that matched (as written in the text)."""
+    words in it that matched (as written in the text). ``memo`` (token -> matches) may be
+    shared by the snippets of one query's results."""
     tokens = text.split()
     if not tokens:
         return "", []
-    matching = {tok for tok in set(tokens) if not qterms.isdisjoint(_token_stem_set(tok))}
+    memo = {} if memo is None else memo
+    matching = set()
+    for tok in set(tokens):
+        hit = memo.get(tok)
+        if hit is None:
+            hit = memo[tok] = not qterms.isdisjoint(_token_stem_set(tok))
+        if hit:
+            matching.add(tok)
     hits = [tok in matching for tok in tokens]
     counts = np.concatenate([[0], np.cumsum(hits, dtype=np.int64)])
     starts = np.arange(max(1, len(tokens) - width + 1))
@@ -228,12 +237,13 @@ class SearchIndex:
             hits = self.ranker.search(query, k=k, mode="bm25", allowed=allowed)
         papers = self.store.get_papers([self.docs[h.row].arxiv_id for h in hits])
         qterms = set(query_terms(query))
+        memo: dict[str, bool] = {}
         results = []
         for rank, hit in enumerate(hits, 1):
             doc = self.docs[hit.row]
             paper = papers.get(doc.arxiv_id)
             title = " ".join(paper.title.split()) if paper else ""
-            text, matched = snippet(" ".join(paper.abstract.split()) if paper else "", qterms)
+            text, matched = snippet(" ".join(paper.abstract.split()) if paper else "", qterms, memo=memo)
             title_matched = [w for w in words(title) if stem(w.lower()) in qterms]
             results.append(Result(rank, doc.arxiv_id, doc.date, title, list(doc.categories),
                                   round(hit.score, 4), text, list(dict.fromkeys(title_matched + matched)),
