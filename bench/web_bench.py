@@ -1,20 +1,27 @@
 """Web app load benchmark: `paperradar serve` on loopback under a bounded load generator.
 
     nice python bench/web_bench.py [--workdir /tmp/pr_web_bench] [--workers 2] [--clients 16]
-                                   [--seconds 30] [--json]
+                                   [--seconds 30] [--queries 6000] [--single-seconds 10]
+                                   [--real-vectors] [--json]
 
 Builds (once, kept in ``--workdir``) a store of every day in ``../shared/data`` with its
 search index (random unit vectors of MiniLM's shape unless ``--real-vectors``; queries are
-always embedded by MiniLM), starts ``paperradar serve --workers N`` on
-127.0.0.1, then for each route runs ``--clients`` concurrent keep-alive clients for
-``--seconds`` (never longer: every loop is bounded by the deadline) and reports
-requests/s and p50/p99 latency:
+always embedded by MiniLM; an index already in ``--workdir`` keeps the model it was built
+with), starts ``paperradar serve --workers N`` on 127.0.0.1, then for each route runs
+``--clients`` concurrent keep-alive clients for ``--seconds`` (never longer: every loop is
+bounded by the deadline) and reports requests/s, p50/p99 latency and the 1-minute load average:
 
-- ``/search?q=...`` with mixed real queries (title phrases and 1-4 word fragments of stored papers),
+- ``/search?q=...`` with distinct real queries (title phrases and 1-4 word fragments of stored
+  papers), each asked once: cold, the search page cache never answers (``cache_hits`` 0),
+- ``search_warm``: 100 of those queries over and over, after 5 s to fill the cache (warm),
 - ``/day/<the day closest to 300 papers>``,
-- ``/paper/<id>`` over that day's papers.
+- ``/paper/<id>`` over that day's papers,
 
-Beside it: the in-process time of ``SearchIndex.search`` for the same queries (so the web
+then the same routes with one client (``--single-seconds``, latency without queueing).
+Clients read the bytes as sent (gzip) without decompressing them: a reader's browser does
+that on its own machine, and here it would take the server's cores.
+
+Beside it: the in-process time of ``SearchIndex.search`` for 200 of the queries (so the web
 overhead is visible), and memory per worker process: RSS, PSS (shared pages divided
 among the processes mapping them) and USS (private pages: what that worker alone adds).
 """
