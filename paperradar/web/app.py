@@ -212,6 +212,11 @@ class WebState:
         if changed:
             self.clear_caches()
 
+    @property
+    def data_version(self) -> int:
+        """The store's ``PRAGMA data_version`` as last seen by :meth:`check_fresh`."""
+        return self._watch_version
+
     def clear_caches(self) -> None:
         """Forget every rendered page: the store or the index changed."""
         self.cache.clear()
@@ -471,10 +476,11 @@ def search(request: Request) -> Response:
     state = _state(request)
     state.check_fresh()
     try:
-        state.index()  # reloads (and empties the caches) when `paperradar index` rewrote it
+        index = state.index()  # reloads (and empties the caches) when `paperradar index` rewrote it
     except SearchIndexError:
         return _respond(request, _search_page(request, form))  # the friendly 503 page
-    key = ("search", form.q, form.mode, form.category, form.author, form.since, form.until, form.page)
+    key = ("search", form.q, form.mode, form.category, form.author, form.since, form.until, form.page,
+           id(index), state.data_version)
     item = state.search_cache.get(key)
     hit = item is not None
     if item is None:
