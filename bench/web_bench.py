@@ -1,20 +1,27 @@
 """Web app load benchmark: `paperradar serve` on loopback under a bounded load generator.
 
     nice python bench/web_bench.py [--workdir /tmp/pr_web_bench] [--workers 2] [--clients 16]
-                                   [--seconds 30] [--json]
+                                   [--seconds 30] [--queries 6000] [--single-seconds 10]
+                                   [--real-vectors] [--json]
 
 Builds (once, kept in ``--workdir``) a store of every day in ``../shared/data`` with its
 search index (random unit vectors of MiniLM's shape unless ``--real-vectors``; queries are
-always embedded by MiniLM), starts ``paperradar serve --workers N`` on
-127.0.0.1, then for each route runs ``--clients`` concurrent keep-alive clients for
-``--seconds`` (never longer: every loop is bounded by the deadline) and reports
-requests/s and p50/p99 latency:
+always embedded by MiniLM; an index already in ``--workdir`` keeps the model it was built
+with), starts ``paperradar serve --workers N`` on 127.0.0.1, then for each route runs
+``--clients`` concurrent keep-alive clients for ``--seconds`` (never longer: every loop is
+bounded by the deadline) and reports requests/s, p50/p99 latency and the 1-minute load average:
 
-- ``/search?q=...`` with mixed real queries (title phrases and 1-4 word fragments of stored papers),
+- ``/search?q=...`` with distinct real queries (title phrases and 1-4 word fragments of stored
+  papers), each asked once: cold, the search page cache never answers (``cache_hits`` 0),
+- ``search_warm``: 100 of those queries over and over, after 5 s to fill the cache (warm),
 - ``/day/<the day closest to 300 papers>``,
-- ``/paper/<id>`` over that day's papers.
+- ``/paper/<id>`` over that day's papers,
 
-Beside it: the in-process time of ``SearchIndex.search`` for the same queries (so the web
+then the same routes with one client (``--single-seconds``, latency without queueing).
+Clients read the bytes as sent (gzip) without decompressing them: a reader's browser does
+that on its own machine, and here it would take the server's cores.
+
+Beside it: the in-process time of ``SearchIndex.search`` for 200 of the queries (so the web
 overhead is visible), and memory per worker process: RSS, PSS (shared pages divided
 among the processes mapping them) and USS (private pages: what that worker alone adds).
 """
@@ -50,7 +57,7 @@ def setup(workdir: Path, real_vectors: bool) -> tuple[Path, Path]:
 
     from paperradar.embed import make_embedder
     from paperradar.index.dense import VectorStore
-    from paperradar.index.state import catch_up, content_hash, document_text
+    from paperradar.index.state import catch_up, content_hash, document_text, read_state
     from paperradar.ingest import ingest_paths
     from paperradar.store import open_store
 
@@ -59,9 +66,10 @@ def setup(workdir: Path, real_vectors: bool) -> tuple[Path, Path]:
     if store.count_papers() == 0:
         ingest_paths(store, sorted(DAYS.glob("*.jsonl.gz")))
     t0 = time.perf_counter()
-    model = make_embedder()
+    spec = (read_state(data / "index") or {}).get("embedder") if real_vectors else None
+    model = make_embedder(spec)  # an index already built (e.g. with onnx:128) keeps its model
     if real_vectors:
-        report = catch_up(store, data / "index", model)
+        report = catch_up(store, data / "index", model, spec=spec)
     else:
         report = catch_up(store, data / "index", None)
         vectors = VectorStore(data / "index")
@@ -89,19 +97,25 @@ def pick_targets(db: Path, data: Path, n_queries: int) -> tuple[str, list[str], 
     day = min(infos, key=lambda d: abs(d.papers - 300))
     ids = list(dict.fromkeys(x.arxiv_id for x in store.listings_on(day.date)))
     rng = random.Random(0)
-    titles = [p.title for p in store.get_papers(rng.sample(ids, min(200, len(ids)))).values()]
-    queries = []
-    for i, title in enumerate(titles[:n_queries]):
+    everyone = [p.arxiv_id for p in store.iter_papers()]
+    sample = rng.sample(everyone, min(len(everyone), 3 * n_queries))
+    titles = [p.title for p in store.get_papers(sample).values()]
+    queries: list[str] = []
+    for i, title in enumerate(titles):
         words = title.split()
         if i % 3 == 0 or len(words) < 4:
-            queries.append(" ".join(words))
+            query = " ".join(words)
         else:
             start = rng.randrange(0, len(words) - 3)
-            queries.append(" ".join(words[start:start + rng.randint(1, 4)]))
+            query = " ".join(words[start:start + rng.randint(1, 4)])
+        if query and query not in queries:
+            queries.append(query[:300])
+        if len(queries) == n_queries:
+            break
     index = SearchIndex.open(store, data / "index")
     index.search("warm up the model", k=21)
     times = []
-    for q in queries:
+    for q in queries[:200]:
         t0 = time.perf_counter()
         index.search(q, k=21)
         times.append((time.perf_counter() - t0) * 1000)
@@ -123,25 +137,29 @@ def summary(latencies_ms: list[float], seconds: float) -> dict:
 async def load(base: str, paths: list[str], clients: int, seconds: float) -> dict:
     """``clients`` keep-alive clients cycling through ``paths`` until the deadline."""
     latencies: list[float] = []
-    errors = 0
+    errors = hits = 0
     deadline = time.perf_counter() + seconds
 
     async def client(n: int) -> None:
-        nonlocal errors
+        nonlocal errors, hits
         async with httpx.AsyncClient(base_url=base, timeout=30, headers={"accept-encoding": "gzip"}) as http:
             i = n
             while time.perf_counter() < deadline:
                 t0 = time.perf_counter()
-                r = await http.get(paths[i % len(paths)])
-                await r.aread()
+                async with http.stream("GET", paths[i % len(paths)]) as r:
+                    async for _ in r.aiter_raw():  # the bytes as sent: decompressing is the reader's work
+                        pass
                 latencies.append((time.perf_counter() - t0) * 1000)
                 errors += r.status_code != 200
+                hits += r.headers.get("x-search-cache") == "hit"
                 i += clients
 
     started = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
     out = summary(latencies, time.perf_counter() - started)
     out["errors"] = errors
+    out["cache_hits"] = hits
+    out["load_avg_1m"] = round(os.getloadavg()[0], 1)
     return out
 
 
@@ -172,7 +190,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--queries", type=int, default=6000,
+                    help="distinct search queries: the headline search figures are cold (each query once)")
+    ap.add_argument("--single-seconds", type=float, default=10.0,
+                    help="seconds per route of the single-client latency run (0: none)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--real-vectors", action="store_true",
                     help="embed every paper with MiniLM (slow) instead of random vectors of the same shape")
@@ -207,12 +228,21 @@ def main() -> None:
             httpx.get(base + "/search?q=warm+up", timeout=60)
         results["memory_idle"] = [memory(p) for p in workers_of(proc.pid)]
         routes = {
-            "search": [f"/search?{urlencode({'q': q})}" for q in queries],
+            "search": [f"/search?{urlencode({'q': q})}" for q in queries],  # distinct: cold
+            "search_warm": [f"/search?{urlencode({'q': q})}" for q in queries[:100]],  # repeated: cached
             "day": [f"/day/{date}"],
             "paper": [f"/paper/{pid}" for pid in ids],
         }
+        results["load_avg_start"] = [round(x, 1) for x in os.getloadavg()]
         for name, paths in routes.items():
+            if name == "search_warm":  # fill the result cache first, then measure hits only
+                asyncio.run(load(base, paths, args.clients, min(args.seconds, 5)))
             results[name] = asyncio.run(load(base, paths, args.clients, args.seconds))
+        if args.single_seconds > 0:
+            single = {"search": [f"/search?{urlencode({'q': q + ' survey'})}" for q in queries],
+                      "day": routes["day"], "paper": routes["paper"]}
+            results["single_client"] = {name: asyncio.run(load(base, paths, 1, args.single_seconds))
+                                        for name, paths in single.items()}
         results["memory_after"] = [memory(p) for p in workers_of(proc.pid)]
     finally:
         proc.terminate()
@@ -225,10 +255,14 @@ def main() -> None:
         return
     print(f"{args.workers} workers, {args.clients} clients, {args.seconds:.0f} s per route; day {date} "
           f"({in_process['papers_on_day']} papers)")
-    for name in ("search", "day", "paper"):
+    for name in ("search", "search_warm", "day", "paper"):
         r = results[name]
-        print(f"{name:7s} {r.get('req_per_s', 0):7.1f} req/s  p50 {r.get('p50_ms')} ms  "
-              f"p99 {r.get('p99_ms')} ms  errors {r['errors']}")
+        print(f"{name:11s} {r.get('req_per_s', 0):7.1f} req/s  p50 {r.get('p50_ms')} ms  "
+              f"p99 {r.get('p99_ms')} ms  errors {r['errors']}  cache hits {r['cache_hits']}  "
+              f"load {r['load_avg_1m']}")
+    for name, r in results.get("single_client", {}).items():
+        print(f"1 client {name:7s} p50 {r.get('p50_ms')} ms  p99 {r.get('p99_ms')} ms  "
+              f"load {r['load_avg_1m']}")
     print(f"in-process SearchIndex.search: p50 {in_process['p50_ms']} ms  p99 {in_process['p99_ms']} ms")
     for i, m in enumerate(results["memory_after"], 1):
         print(f"worker {i}: RSS {m['rss_mb']} MB  PSS {m['pss_mb']} MB  USS (its own) {m['uss_mb']} MB")

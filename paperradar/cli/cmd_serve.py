@@ -10,6 +10,17 @@ from paperradar import config
 from paperradar.cli.common import Context, pass_ctx
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_thread_per_request() -> None:
+    """Concurrent requests, not one request's threads, should fill the cores: the query
+    embedding (ONNX intra-op threads) and BLAS run on one thread per request unless
+    ``threads`` is configured. Set in the environment, so the worker processes inherit it."""
+    if config.get("threads") is None:
+        os.environ[config.BY_KEY["threads"].env] = "1"
+    for name in BLAS_THREADS:
+        os.environ.setdefault(name, "1")
 
 
 @click.command("serve")
@@ -33,6 +44,7 @@ It loads nothing from other hosts."""
     port = config.get("web.port") if port is None else port
     workers = workers or config.get("web.workers")
     data_dir = ctx.data_dir
+    one_thread_per_request()
     public = host not in LOOPBACK
     app = create_app(ctx.location, data_dir, public=public)  # fails here, clearly, when the store is missing
     auth = app.state.auth

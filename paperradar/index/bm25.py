@@ -69,6 +69,24 @@ def count_matrix(texts: Sequence[str], vocab: Vocabulary) -> sp.csr_matrix:
     )
 
 
+def weigh(counts: sp.csr_matrix, terms: int, k1: float = K1, b: float = B,
+          dtype: type = np.float32) -> tuple[sp.csr_matrix, np.ndarray]:
+    """BM25 weights of ``counts`` as a terms x documents CSR matrix (sorted indices), and the IDFs."""
+    n_docs = counts.shape[0]
+    counts = resize(counts, max(terms, 1))
+    lengths: np.ndarray = np.asarray(counts.sum(axis=1)).ravel().astype(dtype)
+    avg = float(lengths.mean()) if n_docs and lengths.mean() > 0 else 1.0
+    df: np.ndarray = np.bincount(counts.indices, minlength=counts.shape[1]).astype(dtype)
+    idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(dtype)
+    coo = counts.tocoo()
+    tf = coo.data.astype(dtype)
+    norm = k1 * (1.0 - b + b * lengths[coo.row] / avg)
+    weights = idf[coo.col] * tf * (k1 + 1.0) / (tf + norm)
+    postings = sp.csr_matrix((weights.astype(dtype), (coo.col, coo.row)), shape=(counts.shape[1], n_docs))
+    postings.sort_indices()
+    return postings, idf
+
+
 def resize(matrix: sp.csr_matrix, columns: int) -> sp.csr_matrix:
     matrix = matrix.tocsr()
     matrix.resize((matrix.shape[0], columns))
@@ -88,18 +106,19 @@ class BM25:
         self.k1, self.b = k1, b
         self.dtype = dtype
         self.n_docs = counts.shape[0]
-        counts = resize(counts, max(len(vocab), 1))
-        lengths: np.ndarray = np.asarray(counts.sum(axis=1)).ravel().astype(dtype)
-        avg = float(lengths.mean()) if self.n_docs and lengths.mean() > 0 else 1.0
-        df: np.ndarray = np.bincount(counts.indices, minlength=counts.shape[1]).astype(dtype)
-        self.idf = np.log1p((self.n_docs - df + 0.5) / (df + 0.5)).astype(dtype)
-        coo = counts.tocoo()
-        tf = coo.data.astype(dtype)
-        norm = k1 * (1.0 - b + b * lengths[coo.row] / avg)
-        weights = self.idf[coo.col] * tf * (k1 + 1.0) / (tf + norm)
-        self.postings = sp.csr_matrix((weights.astype(dtype), (coo.col, coo.row)),
-                                      shape=(counts.shape[1], self.n_docs))
-        self.postings.sort_indices()
+        self.postings, self.idf = weigh(counts, len(vocab), k1, b, dtype)
+
+    @classmethod
+    def from_parts(cls, postings: sp.csr_matrix, idf: np.ndarray, vocab: Vocabulary,
+                   k1: float = K1, b: float = B) -> BM25:
+        """A scorer over weights already computed by :func:`weigh` (e.g. memory-mapped
+        from the index folder's shared arrays, see :mod:`paperradar.index.shared`)."""
+        self = cls.__new__(cls)
+        self.vocab, self.k1, self.b = vocab, k1, b
+        self.dtype = postings.dtype.type
+        self.n_docs = postings.shape[1]
+        self.postings, self.idf = postings, idf
+        return self
 
     def term_ids(self, query_terms: Sequence[str]) -> list[int]:
         return [self.vocab.ids[t] for t in query_terms if t in self.vocab.ids]

@@ -16,9 +16,10 @@ import numpy as np
 
 from paperradar.embed import Embedder, make_embedder
 from paperradar.errors import EmbeddingError, IndexDamaged, SearchIndexError
-from paperradar.index.bm25 import BM25
+from paperradar.index.bm25 import BM25, weigh
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
+from paperradar.index.shared import open_shared, trim_memory
 from paperradar.index.state import (
     STATE,
     CatchUpReport,
@@ -61,19 +62,32 @@ def _token_stems(token: str) -> tuple[str, ...]:
     return tuple(stem(w.lower()) for w in words(token))
 
 
-def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS) -> tuple[str, list[str]]:
+@lru_cache(maxsize=200_000)
+def _token_stem_set(token: str) -> frozenset[str]:
+    return frozenset(_token_stems(token))
+
+
+def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS,
+            memo: dict[str, bool] | None = None) -> tuple[str, list[str]]:
     """The ``width``-word window of ``text`` holding the most query terms, and the
-    words in it that matched (as written in the text)."""
+    words in it that matched (as written in the text). ``memo`` (token -> matches) may be
+    shared by the snippets of one query's results."""
     tokens = text.split()
     if not tokens:
         return "", []
-    hits = [any(s in qterms for s in _token_stems(tok)) for tok in tokens]
-    best, best_count = 0, -1
-    counts = np.concatenate([[0], np.cumsum(hits)])
-    for start in range(0, max(1, len(tokens) - width + 1)):
-        window = counts[min(start + width, len(tokens))] - counts[start]
-        if window > best_count:
-            best, best_count = start, int(window)
+    memo = {} if memo is None else memo
+    matching = set()
+    for tok in set(tokens):
+        hit = memo.get(tok)
+        if hit is None:
+            hit = memo[tok] = not qterms.isdisjoint(_token_stem_set(tok))
+        if hit:
+            matching.add(tok)
+    hits = [tok in matching for tok in tokens]
+    counts = np.concatenate([[0], np.cumsum(hits, dtype=np.int64)])
+    starts = np.arange(max(1, len(tokens) - width + 1))
+    windows = counts[np.minimum(starts + width, len(tokens))] - counts[starts]
+    best = int(np.argmax(windows))  # the first of the best windows
     chosen = tokens[best:best + width]
     matched = list(dict.fromkeys(
         w for tok, hit in zip(chosen, hits[best:best + width], strict=True) if hit
@@ -106,13 +120,15 @@ class SearchIndex:
     @classmethod
     def open(cls, store: Store, folder: Path, embedder: Embedder | None = None,
              params: Params | None = None, dense: bool = True, catch_up_below: int = 0,
-             progress: Progress | None = None) -> SearchIndex:
+             progress: Progress | None = None, share: bool = True) -> SearchIndex:
         """Check the index in ``folder`` and load it. When it is behind the store, or
         damaged, by less than ``catch_up_below`` papers' work (0: never), it is caught
         up (and repaired) first, with the embedder it was built with; if that fails
         (a read-only folder, no model) the index is used as it is, with a note. A damaged keyword index
         raises :class:`IndexDamaged`; a damaged or missing dense side gives a
-        keyword-only index that says so in ``degraded``."""
+        keyword-only index that says so in ``degraded``. With ``share`` the query-time arrays
+        (BM25 weights, float32 vectors) are memory-mapped from files derived once into the
+        index folder (:mod:`paperradar.index.shared`), so processes share them."""
         health = check(folder)
         report, failed = None, None
         work = _pending_work(store, health)
@@ -137,9 +153,10 @@ class SearchIndex:
                                f"run `paperradar index` to repair it{why}", health.problems)
         docs, counts, vocab = health.docs or [], health.counts, health.vocab
         assert counts is not None and vocab is not None
-        bm25 = BM25(counts, vocab)
+        health.counts = None  # the weights below replace the counts; free them
         note = "; ".join(n for n in (staleness(store, folder), failed) if n) or None
-        index, embed_query, space, degraded = None, None, "", None
+        index: FlatIndex | IVFIndex | None = None
+        embed_query, space, degraded = None, "", None
         if not dense:
             degraded = None
         elif not health.dense_wanted:
@@ -147,14 +164,31 @@ class SearchIndex:
         elif not health.dense_ok:
             degraded = (f"dense index damaged ({health.summary('dense')}); keyword-only results; "
                         "run `paperradar index`")
-        elif docs:
-            vectors = VectorStore(folder)
-            space = str((vectors.meta() or {}).get("space", ""))
+        with_dense = dense and degraded is None and bool(docs)
+        vectors = VectorStore(folder)
+
+        def dense_rows() -> np.ndarray:
             keys, matrix_rows = vectors.load()
             row_of = {key: row for row, key in enumerate(keys)}
-            rows = [row_of[(d.arxiv_id, d.digest)] for d in docs]
-            matrix = np.asarray(matrix_rows[rows])
-            index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
+            return np.asarray(matrix_rows[[row_of[(d.arxiv_id, d.digest)] for d in docs]], dtype=np.float32)
+
+        box = [counts]  # dropped below, so the counts are freed before the index is used
+        shared = open_shared(folder, lambda: weigh(box[0], len(vocab)), dense_rows,
+                             with_dense and len(docs) <= IVF_THRESHOLD) if share else None
+        if shared is not None:
+            bm25 = BM25.from_parts(shared.postings, shared.idf, vocab)
+        else:
+            bm25 = BM25(counts, vocab)
+        box.clear()
+        del counts
+        trim_memory()
+        if with_dense:
+            space = str((vectors.meta() or {}).get("space", ""))
+            if shared is not None and shared.vectors is not None:
+                index = FlatIndex(shared.vectors)
+            else:
+                matrix = dense_rows()
+                index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
             lazy: dict[str, Embedder] = {}
 
             def embed_query(text: str) -> np.ndarray:
@@ -164,6 +198,7 @@ class SearchIndex:
                         raise SearchIndexError(f"index vectors are from {space}, the embedder is "
                                                f"{chosen.space}; run `paperradar index`")
                     lazy["e"] = chosen
+                    trim_memory()  # a model load leaves ~60 MB of freed heap behind
                 return lazy["e"].embed([text])[0]
         return cls(store, docs, Ranker(bm25, index, embed_query, params), space, degraded, note, report)
 
@@ -202,12 +237,13 @@ class SearchIndex:
             hits = self.ranker.search(query, k=k, mode="bm25", allowed=allowed)
         papers = self.store.get_papers([self.docs[h.row].arxiv_id for h in hits])
         qterms = set(query_terms(query))
+        memo: dict[str, bool] = {}
         results = []
         for rank, hit in enumerate(hits, 1):
             doc = self.docs[hit.row]
             paper = papers.get(doc.arxiv_id)
             title = " ".join(paper.title.split()) if paper else ""
-            text, matched = snippet(" ".join(paper.abstract.split()) if paper else "", qterms)
+            text, matched = snippet(" ".join(paper.abstract.split()) if paper else "", qterms, memo=memo)
             title_matched = [w for w in words(title) if stem(w.lower()) in qterms]
             results.append(Result(rank, doc.arxiv_id, doc.date, title, list(doc.categories),
                                   round(hit.score, 4), text, list(dict.fromkeys(title_matched + matched)),

@@ -60,6 +60,7 @@ PAGE_SIZE = 20
 MAX_PAGES = 10  # the ranker looks at 200 candidates per side; deeper pages would only repeat the floor
 MAX_FIELD = {"q": MAX_QUERY, "author": 100, "category": 40, "lang": 40, "mode": 10}
 CACHE_BYTES = 64 * 1024 * 1024
+SEARCH_CACHE_BYTES = 16 * 1024 * 1024  # repeated searches (a shared link, a feed reader, paging back)
 INDEX_RECHECK_S = 2.0
 GZIP_MIN = 2048  # bytes: smaller pages go as they are
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -182,6 +183,7 @@ class WebState:
         self.index_folder = data_dir / "index" if data_dir is not None else None
         self.embedder = embedder
         self.cache = PageCache()
+        self.search_cache = PageCache(SEARCH_CACHE_BYTES)  # result pages: keyed on the query + filters
         self._local = threading.local()
         self._stores: list[Store] = []
         self._lock = threading.Lock()
@@ -209,7 +211,17 @@ class WebState:
             changed = version != self._watch_version
             self._watch_version = version
         if changed:
-            self.cache.clear()
+            self.clear_caches()
+
+    @property
+    def data_version(self) -> int:
+        """The store's ``PRAGMA data_version`` as last seen by :meth:`check_fresh`."""
+        return self._watch_version
+
+    def clear_caches(self) -> None:
+        """Forget every rendered page: the store or the index changed."""
+        self.cache.clear()
+        self.search_cache.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -246,7 +258,7 @@ class WebState:
                                          embedder=self.embedder)
                 self._index, self._index_stamp = index, stamp
                 self._row_of = {d.arxiv_id: row for row, d in enumerate(index.docs)}
-                self.cache.clear()
+                self.clear_caches()
             return self._index
 
     def similar(self, arxiv_id: str) -> tuple[list[tuple[str, str, float]], str | None]:
@@ -457,7 +469,31 @@ def _run_search(request: Request, form: SearchForm, k: int) -> list[Any]:
 
 
 def search(request: Request) -> Response:
+    """The search page. A page for the same query and filters is kept (LRU, bounded) until
+    the store or the index changes; ``x-search-cache`` says whether it came from there."""
     form = search_form(request)
+    if not form.q:
+        return _respond(request, _search_page(request, form))
+    state = _state(request)
+    state.check_fresh()
+    try:
+        index = state.index()  # reloads (and empties the caches) when `paperradar index` rewrote it
+    except SearchIndexError:
+        return _respond(request, _search_page(request, form))  # the friendly 503 page
+    key = ("search", form.q, form.mode, form.category, form.author, form.since, form.until, form.page,
+           id(index), state.data_version)
+    item = state.search_cache.get(key)
+    hit = item is not None
+    if item is None:
+        generation = state.search_cache.generation
+        item = _search_page(request, form)
+        state.search_cache.put(key, item, generation)
+    response = _respond(request, item)
+    response.headers["x-search-cache"] = "hit" if hit else "miss"
+    return response
+
+
+def _search_page(request: Request, form: SearchForm) -> Cached:
     hits: list[views.Hit] = []
     prev_url = next_url = None
     if form.q:
@@ -473,7 +509,7 @@ def search(request: Request) -> Response:
     body = render("search.html.j2", _links(request), feeds_, form=form, hits=hits, query=form.q,
                   modes=MODES, message=None, note=None, first=(form.page - 1) * PAGE_SIZE + 1,
                   prev_url=prev_url, next_url=next_url)
-    return Response(body, media_type=HTML, headers={"cache-control": "no-cache"})
+    return _make(body, HTML)
 
 
 def topics_page(request: Request) -> Response:

@@ -8,6 +8,7 @@ template picks the element for ``kind``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 Segment = tuple[str, str]  # (text, kind): kind "" plain, "mark" a query hit, "math" a formula
 
@@ -64,12 +65,18 @@ def with_math(text: str) -> list[Segment]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled pattern per set of matched words (results of one query share a few)."""
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
 def highlight(text: str, matched: list[str]) -> list[Segment]:
     """``text`` with each whole-word occurrence of ``matched`` as a ``mark`` segment."""
-    words = sorted({w for w in matched if w}, key=len, reverse=True)
+    words = tuple(sorted({w for w in matched if w}, key=lambda w: (-len(w), w)))
     if not words or not text:
         return [(text, "")] if text else []
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+    pattern = _pattern(words)
     out: list[Segment] = []
     pos = 0
     for m in pattern.finditer(text):
