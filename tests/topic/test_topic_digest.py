@@ -101,7 +101,7 @@ def test_json_schema_and_citations_resolve_to_the_selection(digests, query: str)
         assert set(p) == {"id", "title", "authors", "categories", "url"}
         assert p["url"] == f"https://arxiv.org/abs/{p['id']}"
     for t in data["themes"]:
-        assert set(t) == {"label", "text", "papers"}
+        assert set(t) == {"label", "text", "papers", "fallback"} and t["fallback"] is False
         assert set(t["papers"]) <= set(papers)
         # the paragraph names each of its papers by quoted title
         for i in t["papers"]:
@@ -110,7 +110,7 @@ def test_json_schema_and_citations_resolve_to_the_selection(digests, query: str)
         titles = {p["title"] for p in papers.values()}
         assert all(q in titles or any(q in x for x in titles) for q in quoted)
     assert set(data["also"]) <= set(papers)
-    assert set(data["outlook"]) == {"text", "papers"}
+    assert set(data["outlook"]) == {"text", "papers", "fallback"} and data["outlook"]["fallback"] is False
     assert set(data["outlook"]["papers"]) <= set(papers)
     for e in data["entities"]:
         assert set(e) == {"name", "kind", "url", "papers", "introduced"}

@@ -213,7 +213,7 @@ _NUM = re.compile(r"\d+(?:\.\d+)?")
 def test_smollm2_digest_keeps_only_valid_citations(store, topic_db, tmp_path) -> None:
     with llama_server(tmp_path) as (base, log):
         writer = build_writer(base_url=base, model="smollm2", cache_path=tmp_path / "cache.sqlite",
-                              concurrency=1, max_tokens=160, max_prompt_chars=2400, timeout=300)
+                              concurrency=1, max_tokens=128, max_prompt_chars=2400, timeout=300)
         d = make_digest(store, index_dir(str(topic_db)), QUERY, n=6, backend="llm", writer=writer, **WINDOW)
         writer.close()
         requests = log.read_text().count("POST /v1/chat/completions")
