@@ -208,3 +208,16 @@ def build_topic_for(db: Path, query: str, categories: list[str]):
         return build_topic(index, TopicRequest(query, n=15, categories=tuple(categories), **WINDOW))
     finally:
         store.close()
+
+
+def test_multi_word_queries_need_every_content_word_or_its_acronym() -> None:
+    from paperradar.digest.topic.selection import covers
+
+    assert covers("graph neural networks", "Message passing in graph neural nets")
+    assert covers("graph neural networks", "We train a GNN on molecules")
+    assert not covers("graph neural networks", "A knowledge graph for retrieval")
+    assert not covers("speech recognition", "Expressive speech synthesis")
+    assert covers("speech recognition", "Robust automatic speech recognition")
+    assert covers("large language model agents", "LLM agents that plan")
+    assert not covers("large language model agents", "Agents for robot control")
+    assert covers("diffusion models", "anything at all")  # one content word: the search floor decides
