@@ -22,7 +22,9 @@ from paperradar.index.search import SearchIndex
 from paperradar.index.state import index_dir
 from paperradar.store import open_store
 
-TOPICS = ["large language model agents", "diffusion models", "graph neural networks",
+# (the fixture's graph papers are mostly not about GNNs: "graph neural networks" selects only
+# the few that are, see test_gnn_query_keeps_only_gnn_papers)
+TOPICS = ["large language model agents", "diffusion models", "graph learning",
           "reinforcement learning"]
 WINDOW = {"since": "2026-06-29", "until": "2026-07-01"}
 TOP_KEYS = {"query", "title", "headline", "since", "until", "backend", "papers", "themes", "also", "entities",
@@ -221,3 +223,12 @@ def test_multi_word_queries_need_every_content_word_or_its_acronym() -> None:
     assert covers("large language model agents", "LLM agents that plan")
     assert not covers("large language model agents", "Agents for robot control")
     assert covers("diffusion models", "anything at all")  # one content word: the search floor decides
+
+
+def test_gnn_query_keeps_only_gnn_papers(index) -> None:
+    from paperradar.digest.topic.selection import covers
+
+    d = build_topic(index, TopicRequest("graph neural networks", n=72, **WINDOW))
+    loose = build_topic(index, TopicRequest("graph learning", n=72, **WINDOW))
+    assert 3 <= len(d.papers) < len(loose.papers)
+    assert all(covers("graph neural networks", f"{p.paper.title} {p.paper.abstract}") for p in d.papers)
