@@ -120,9 +120,19 @@ def site(ctx: Context, date: str | None, out_dir: Path, category_order: str | No
 @click.option("--n", "n", type=click.IntRange(1, 5000), default=72, show_default=True,
               help="Papers at most (fewer when fewer are relevant; never padded).")
 @_filter_option
-@click.option("--backend", type=click.Choice(("extractive",)), default="extractive", show_default=True,
-              help="extractive: built from the papers' own sentences, offline. (An LLM-written "
-                   "variant is planned; see docs/topics.md.)")
+@click.option("--backend", type=click.Choice(("extractive", "llm")), default="extractive", show_default=True,
+              help="extractive: built from the papers' own sentences, offline; llm: theme paragraphs and "
+                   "outlook written by an OpenAI-compatible server, citations checked (docs/topics.md).")
+@click.option("--language", default="English", show_default=True, help="LLM: language of the prose.")
+@click.option("--base-url", default=None, help="LLM: endpoint (default $PAPERRADAR_LLM_BASE_URL).")
+@click.option("--model", default=None, help="LLM: model name (default $PAPERRADAR_LLM_MODEL).")
+@click.option("--api-key-env", default=None, help="LLM: NAME of the variable holding the API key "
+              "(default $PAPERRADAR_LLM_API_KEY_ENV, else OPENAI_API_KEY).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="LLM: seconds per request, retried on expiry (default $PAPERRADAR_LLM_TIMEOUT, else 120).")
+@click.option("--max-tokens", type=click.IntRange(min=16), default=None,
+              help="LLM: completion token limit per section (default 700).")
+@click.option("--no-cache", is_flag=True, help="LLM: do not use the response cache.")
 @click.option("--format", "fmt", type=click.Choice(("md", "html", "json")), default="md", show_default=True,
               help="md: Markdown with the three sections; html: a self-contained page; json: the "
                    "documented schema (docs/topics.md).")
@@ -130,15 +140,30 @@ def site(ctx: Context, date: str | None, out_dir: Path, category_order: str | No
               help="Write here instead of stdout.")
 @pass_ctx
 def topic(ctx: Context, query: str, since: str | None, until: str | None, days: int | None, n: int,
-          categories: str | None, backend: str, fmt: str, output: Path | None) -> None:
+          categories: str | None, backend: str, language: str, base_url: str | None, model: str | None,
+          api_key_env: str | None, timeout: float | None, max_tokens: int | None, no_cache: bool, fmt: str,
+          output: Path | None) -> None:
     """A digest of the papers on QUERY in a window: themes, models and datasets, outlook.
 
     QUERY is a search query or the name of a saved topic (`paperradar topic add`).
     """
-    from paperradar.digest.topic.service import topic_digest
+    from paperradar.digest.topic.formats import render_topic
+    from paperradar.digest.topic.service import make_digest
 
-    text = topic_digest(ctx.store(), ctx.index_folder(), query, since=since, until=until, days=days, n=n,
-                        categories=parse_category_list(categories), backend=backend, fmt=fmt)
+    llm: dict = {"base_url": base_url, "model": model, "api_key_env": api_key_env, "timeout": timeout,
+                 "use_cache": not no_cache}
+    if max_tokens is not None:
+        llm["max_tokens"] = max_tokens
+    digest = make_digest(ctx.store(), ctx.index_folder(), query, since=since, until=until, days=days, n=n,
+                         categories=parse_category_list(categories), backend=backend, language=language,
+                         llm_cache=ctx.llm_cache_path() if backend == "llm" else None, llm=llm)
+    if backend == "llm":
+        fallbacks = sum(t.fallback for t in digest.themes) + digest.outlook_fallback
+        ctx.info(f"LLM digest: {digest.dropped_sentences} sentence(s) dropped by the checks, "
+                 f"{fallbacks} section(s) kept extractive")
+        for note in digest.notes:
+            ctx.info(note)
+    text = render_topic(digest, fmt)
     _write_output(text, output)
     if output is not None:
         ctx.info(f"wrote {output}")

@@ -30,11 +30,16 @@ def command(ctx: Context, days: int, baseline_days: int, until: str | None, cate
     merged (docs/topics.md).
     """
     from paperradar.digest.daily import parse_category_list
+    from paperradar.digest.phrase_cache import FILE_NAME
     from paperradar.digest.trending import trending
 
+    try:
+        cache = ctx.data_dir / FILE_NAME
+    except click.ClickException:  # an in-memory store: no data folder, no cache
+        cache = None
     report = trending(ctx.store(), until=until, days=days, baseline_days=baseline_days,
                       categories=parse_category_list(categories), top=top, min_count=min_count,
-                      significant_only=not show_all)
+                      significant_only=not show_all, cache=cache)
     if as_json:
         echo_json(report.as_dict())
         return

@@ -45,7 +45,8 @@ def render_day(
     renderer = RENDERERS.get(fmt)
     if renderer is None:
         raise DigestError(f"unknown digest format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    day = build_day(store, date, language=language, category_order=category_order, categories=categories)
+    day = build_day(store, date, language=language, category_order=category_order, categories=categories,
+                    trends=fmt != "dae-md")  # dae-md stays byte-identical to daily-arXiv-ai-enhanced
     return renderer(day)
 
 
@@ -71,7 +72,8 @@ def write_site(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    day = build_day(store, date, language=language, category_order=category_order, categories=categories)
+    day = build_day(store, date, language=language, category_order=category_order, categories=categories,
+                    trends=True)  # computed once for the three pages
     written = [
         _write(out / f"{date}.md", render_markdown(day)),
         _write(out / f"{date}.html", render_html(day, index_href="index.html")),

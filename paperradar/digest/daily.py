@@ -44,6 +44,7 @@ class DigestDay:
     repeats: str | None = None  # the earlier date with exactly the same papers
     already_seen: int = 0  # papers of this day listed on an earlier day
     available_languages: tuple[str, ...] = field(default_factory=tuple)
+    trends: tuple = ()  # DayTrend: trending phrases of the week (md/html/json only, never dae-md)
 
     @property
     def total(self) -> int:
@@ -130,11 +131,13 @@ def build_day(
     language: str | None = None,
     category_order: list[str] | None = None,
     categories: list[str] | None = None,
+    trends: bool = False,
 ) -> DigestDay:
     """Everything a digest of ``date`` shows; raises :class:`DigestError` when the day has no listings.
 
     A paper listed under several categories that day appears once, under its
     first listing (lowest position). ``categories`` keeps only those sections.
+    ``trends``: also the week's trending phrases (:func:`paperradar.digest.trending.day_trends`).
     """
     listings = store.listings_on(date)
     if not listings:
@@ -174,4 +177,11 @@ def build_day(
         repeats=info.repeats,
         already_seen=info.already_seen,
         available_languages=tuple(languages),
+        trends=_trends(store, date) if trends else (),
     )
+
+
+def _trends(store: Store, date: str) -> tuple:
+    from paperradar.digest.trending import day_trends
+
+    return day_trends(store, date)

@@ -133,7 +133,7 @@ def day_view(day: DigestDay) -> DayView:
 def render_html(day: DigestDay, index_href: str | None = None) -> str:
     """The day as a self-contained HTML page; ``index_href`` adds an "All days" link."""
     template = environment().get_template("day.html.j2")
-    return template.render(day=day_view(day), css=stylesheet(), index_href=index_href)
+    return template.render(day=day_view(day), css=stylesheet(), index_href=index_href, trends=day.trends)
 
 
 @dataclass(frozen=True, slots=True)

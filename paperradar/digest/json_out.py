@@ -52,6 +52,8 @@ def day_dict(day: DigestDay) -> dict[str, Any]:
         "language": day.language,
         "total": day.total,
         "counts": day.counts,
+        "trending": [{"term": t.term, "recent": t.recent, "baseline": t.baseline, "ratio": t.ratio,
+                      "papers": [pid for pid, _ in t.papers]} for t in day.trends],
         "categories": [
             {"name": c.name, "count": len(c.papers), "papers": [paper_dict(x) for x in c.papers]}
             for c in day.categories

@@ -92,6 +92,13 @@ def header_lines(day: DigestDay) -> list[str]:
                   "(arXiv announces nothing on weekends and holidays); nothing new here.", ""]
     elif day.already_seen:
         lines += [f"> {day.already_seen} of these papers were already listed on earlier days.", ""]
+    if day.trends:
+        lines += ["## Trending this week", ""]
+        for t in day.trends:
+            refs = ", ".join(f"[{escape(title)}](https://arxiv.org/abs/{pid})" for pid, title in t.papers[:2])
+            lines.append(f"- **{escape(t.term)}**: {t.recent} papers this week vs {t.baseline} in the "
+                         f"4 weeks before (x{t.ratio:g})" + (f"; e.g. {refs}" if refs else ""))
+        lines.append("")
     lines += ["## Contents", ""]
     lines += [f"- [{escape(c.name)}](#{anchor(c.name)}): {len(c.papers)}" for c in day.categories]
     lines.append("")

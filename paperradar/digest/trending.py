@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import math
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date as Date
 from datetime import timedelta
+from pathlib import Path
 
+from paperradar.digest.phrase_cache import PhraseCache
 from paperradar.errors import DigestError
 from paperradar.models import Paper
 from paperradar.store.base import Store
@@ -184,11 +187,54 @@ def detect(docs: Sequence[tuple[str, str, bool]], top: int = 15, min_count: int 
         score = llr(a, n1, b, n2)
         if score >= threshold or not significant_only:
             scored.append((score, g, a, b))
+    ids = {g: [docs[k][0] for k in recent_docs[g]] for _, g, _, _ in scored}
+    return _rank(scored, ids, threshold, n1, n2, top), len(candidates), threshold, n1, n2
+
+
+def detect_cached(docs: Sequence[tuple[str, str, bool]], cache: PhraseCache, top: int = 15,
+                  min_count: int = MIN_COUNT, alpha: float = ALPHA,
+                  significant_only: bool = True) -> tuple[list[Trend], int, float, int, int]:
+    """:func:`detect` with each paper's phrases from ``cache`` (made once per paper text) and the
+    counting done by numpy: the same phrases, counts, test and ranking."""
+    import numpy as np
+
+    arrays = cache.ids([(pid, text) for pid, text, _ in docs], phrases)
+    recent = [k for k, d in enumerate(docs) if d[2]]
+    n1, n2 = len(recent), len(docs) - len(recent)
+    if n1 == 0 or n2 == 0:
+        return [], 0, 0.0, n1, n2
+    size = max((int(a.max()) + 1 for a in arrays if a.size), default=0)
+    rec_cat = np.concatenate([arrays[k] for k in recent])
+    rc = np.bincount(rec_cat, minlength=size)
+    bc = np.bincount(np.concatenate([a for a, d in zip(arrays, docs, strict=True) if not d[2]] or
+                                    [np.zeros(0, np.int32)]), minlength=size)
+    cand = np.nonzero((rc >= min_count) & (rc / n1 > bc / n2))[0]
+    threshold = chi2_threshold(len(cand), alpha)
+    picked = []
+    for g in cand.tolist():
+        a, b = int(rc[g]), int(bc[g])
+        score = llr(a, n1, b, n2)
+        if score >= threshold or not significant_only:
+            picked.append((score, g, a, b))
+    names = cache.phrases([g for _, g, _, _ in picked])
+    scored = [(score, names[g], a, b) for score, g, a, b in picked]
+    wanted = np.array([g for _, g, _, _ in picked], dtype=np.int32)
+    owner = np.repeat(np.array(recent, dtype=np.int64), [arrays[k].size for k in recent])
+    hit = np.isin(rec_cat, wanted)
+    ids: dict[str, list[str]] = {}
+    for g, k in zip(rec_cat[hit].tolist(), owner[hit].tolist(), strict=True):
+        ids.setdefault(names[g], []).append(docs[k][0])
+    return _rank(scored, ids, threshold, n1, n2, top), len(cand), threshold, n1, n2
+
+
+def _rank(scored: list[tuple[float, str, int, int]], recent_ids: dict[str, list[str]], threshold: float,
+          n1: int, n2: int, top: int) -> list[Trend]:
+    """Best first, ties to the longer phrase; overlapping phrases merged."""
     scored.sort(key=lambda t: (-round(t[0], 6), -t[1].count(" "), t[1]))  # ties: the longer phrase
     kept: list[Trend] = []
-    kept_docs: list[set[int]] = []
+    kept_docs: list[set[str]] = []
     for score, g, a, b in scored:
-        mine = set(recent_docs[g])
+        mine = set(recent_ids[g])
         words = g.split()
         host = None
         for j, other in enumerate(kept):
@@ -204,9 +250,9 @@ def detect(docs: Sequence[tuple[str, str, bool]], top: int = 15, min_count: int 
             continue
         ratio = ((a + 0.5) / n1) / ((b + 0.5) / n2)
         kept.append(Trend(g, a, b, round(a / n1, 5), round(b / n2, 5), round(ratio, 2), round(score, 2),
-                          score >= threshold, [docs[k][0] for k in recent_docs[g]]))
+                          score >= threshold, list(recent_ids[g])))
         kept_docs.append(mine)
-    return kept[:top], len(candidates), threshold, n1, n2
+    return kept[:top]
 
 
 def _contains(outer: list[str], inner: list[str]) -> bool:
@@ -225,9 +271,13 @@ def _top_papers(trend: Trend, texts: dict[str, tuple[str, str]], limit: int = 3)
 
 def trending(store: Store, *, until: str | None = None, days: int = 7, baseline_days: int = 28,
              categories: Sequence[str] | None = None, top: int = 15,
-             min_count: int = MIN_COUNT, significant_only: bool = True) -> TrendReport:
+             min_count: int = MIN_COUNT, significant_only: bool = True,
+             cache: str | Path | None = "auto") -> TrendReport:
     """The trending phrases of the ``days`` ending on ``until`` (default: the newest listing)
-    against the ``baseline_days`` before them."""
+    against the ``baseline_days`` before them. ``cache``: the per-paper phrase cache file
+    (:mod:`paperradar.digest.phrase_cache`; e.g. ``trending-phrases.sqlite`` in the data folder);
+    ``"auto"`` (the default): that file in the store's data folder, when it has one; ``None``:
+    the phrases are made again for every paper."""
     listed = store.listing_dates()
     if not listed:
         raise DigestError("the store has no listings; ingest some days first")
@@ -235,14 +285,71 @@ def trending(store: Store, *, until: str | None = None, days: int = 7, baseline_
     since, end, b_since, b_until = windows(end, days, baseline_days)
     papers = corpus(store, b_since, end, categories)
     docs = [(p.arxiv_id, f"{p.title}. {p.abstract}", d >= since) for p, d in papers]
-    trends, tested, threshold, n1, n2 = detect(docs, top=top, min_count=min_count,
-                                               significant_only=significant_only)
+    phrase_cache = None
+    if cache == "auto":
+        cache = default_cache(store)
+    if cache is not None:
+        try:
+            phrase_cache = PhraseCache(cache)
+        except (OSError, sqlite3.Error):
+            phrase_cache = None  # unwritable data folder: count without the cache
+    if phrase_cache is None:
+        trends, tested, threshold, n1, n2 = detect(docs, top=top, min_count=min_count,
+                                                   significant_only=significant_only)
+    else:
+        try:
+            trends, tested, threshold, n1, n2 = detect_cached(
+                docs, phrase_cache, top=top, min_count=min_count, significant_only=significant_only)
+        finally:
+            phrase_cache.close()
     texts = {p.arxiv_id: (" ".join(p.title.split()), d) for p, d in papers}
     for t in trends:
         t.papers = _top_papers(t, texts)
     shown = {i for t in trends for i in t.papers}
     return TrendReport(since, end, b_since, b_until, n1, n2, tested, round(threshold, 2), trends,
                        {i: texts[i][0] for i in shown})
+
+
+def default_cache(store: Store) -> Path | None:
+    """``trending-phrases.sqlite`` in the data folder of ``store`` (None for an in-memory one)."""
+    from paperradar import config
+    from paperradar.digest.phrase_cache import FILE_NAME
+    from paperradar.errors import PaperradarError
+
+    location = getattr(store, "location", None)
+    if not isinstance(location, str) or location == ":memory:":
+        return None
+    try:
+        folder = config.data_dir_for(location)
+    except PaperradarError:
+        return None
+    return folder / FILE_NAME if folder is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class DayTrend:
+    """One trending phrase as the daily digest shows it."""
+
+    term: str
+    recent: int
+    baseline: int
+    ratio: float
+    papers: tuple[tuple[str, str], ...]  # (id, title)
+
+
+DAY_TRENDS = 5
+
+
+def day_trends(store: Store, date: str, *, days: int = 7, baseline_days: int = 28,
+               top: int = DAY_TRENDS) -> tuple[DayTrend, ...]:
+    """The significant trending phrases of the week ending on ``date`` (empty when none, or
+    when the store holds too little history)."""
+    try:
+        report = trending(store, until=date, days=days, baseline_days=baseline_days, top=top)
+    except DigestError:
+        return ()
+    return tuple(DayTrend(t.term, t.recent, t.baseline, t.ratio,
+                          tuple((i, report.titles.get(i, "")) for i in t.papers)) for t in report.trends)
 
 
 def trend_lines(report: TrendReport, limit: int = 10) -> Iterable[str]:

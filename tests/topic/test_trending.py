@@ -107,3 +107,47 @@ def test_cli_text_and_json(trend_db: Path) -> None:
     res = runner.invoke(cli, ["-q", "--db", str(trend_db), "trending", "--days", "7", "--baseline-days", "14",
                               "--all", "--top", "5"])
     assert res.exit_code == 0 and "zorblax" in res.stdout and " vs " in res.stdout
+
+
+def test_phrase_cache_gives_the_same_report_and_is_reused(trend_db: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    store = open_store(str(trend_db))
+    cache = tmp_path / "phrases.sqlite"
+    args = {"days": 7, "baseline_days": 9, "top": 15, "significant_only": False}
+    plain = trending(store, cache=None, **args).as_dict()
+    cold = trending(store, cache=cache, **args).as_dict()
+    with sqlite3.connect(cache) as con:
+        rows, vocab = (con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("docs", "vocab"))
+    warm = trending(store, cache=cache, **args).as_dict()
+    assert plain == cold == warm and plain["trends"]
+    with sqlite3.connect(cache) as con:
+        assert con.execute("SELECT COUNT(*) FROM vocab").fetchone()[0] == vocab
+        # a changed text is made again, under the same id
+        pid = plain["trends"][0]["papers"][0]
+        con.execute("UPDATE docs SET digest='stale', ids=x'' WHERE arxiv_id=?", (pid,))
+    assert trending(store, cache=cache, **args).as_dict() == plain
+    with sqlite3.connect(cache) as con:
+        assert con.execute("SELECT COUNT(*) FROM docs").fetchone()[0] == rows
+        assert con.execute("SELECT digest FROM docs WHERE arxiv_id=?", (pid,)).fetchone()[0] != "stale"
+    store.close()
+
+
+def test_daily_digest_shows_trending_but_dae_md_does_not(trend_db: Path) -> None:
+    from paperradar.digest import build_day, render_day
+    from paperradar.digest.dae_md import render_dae_md
+
+    store = open_store(str(trend_db))
+    day = store.listing_dates()[-1]
+    md = render_day(store, day, "md")
+    top = md.split("## Contents")[0]
+    assert "## Trending this week" in top and PLANT in top
+    data = json.loads(render_day(store, day, "json"))
+    assert PLANT in [t["term"] for t in data["trending"]]
+    assert all(t["recent"] >= 5 and t["papers"] for t in data["trending"])
+    html = render_day(store, day, "html")
+    assert "Trending this week" in html and PLANT in html
+    dae = render_day(store, day, "dae-md")
+    assert "Trending" not in dae and PLANT not in dae.split("\n", 3)[0]
+    assert dae == render_dae_md(build_day(store, day))
+    store.close()

@@ -87,6 +87,7 @@ class TopicDigest:
     entities: list[Entity]
     outlook: list[Sentence]
     dropped_sentences: int = 0
+    outlook_fallback: bool = False  # LLM backend: the outlook is the extractive one
     notes: list[str] = field(default_factory=list)
 
     def by_id(self) -> dict[str, TopicPaper]:

@@ -108,6 +108,8 @@ def render_markdown(d: TopicDigest) -> str:
     out += [f"## {HEADINGS[1]}", ""]
     out += [md_entity(e, by_id) for e in d.entities] or ["No model, dataset, benchmark or link is named."]
     out += ["", f"## {HEADINGS[2]}", ""]
+    if d.outlook_fallback:
+        out += [f"*{FALLBACK_NOTE}*", ""]
     out += [md_paragraph(d.outlook, by_id) if d.outlook else
             "None of the selected abstracts states a limitation or a next step.", ""]
     out += ["## Papers in this issue", ""]
@@ -132,12 +134,13 @@ def topic_dict(d: TopicDigest) -> dict[str, Any]:
         "backend": d.backend,
         "papers": [{"id": p.arxiv_id, "title": one_line(p.paper.title), "authors": list(p.paper.authors),
                     "categories": list(p.paper.categories), "url": p.paper.abs_url} for p in d.papers],
-        "themes": [{"label": t.label, "text": plain(t.sentences, by_id), "papers": list(t.papers)}
-                   for t in d.themes],
+        "themes": [{"label": t.label, "text": plain(t.sentences, by_id), "papers": list(t.papers),
+                    "fallback": t.fallback} for t in d.themes],
         "also": list(d.also),
         "entities": [{"name": e.name, "kind": e.kind, "url": e.url, "papers": list(e.papers),
                       "introduced": e.introduced} for e in d.entities],
-        "outlook": {"text": plain(d.outlook, by_id), "papers": d.outlook_papers()},
+        "outlook": {"text": plain(d.outlook, by_id), "papers": d.outlook_papers(),
+                    "fallback": d.outlook_fallback},
         "dropped_sentences": d.dropped_sentences,
     }
 

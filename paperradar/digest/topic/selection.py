@@ -16,6 +16,7 @@ import numpy as np
 
 from paperradar.errors import DigestError
 from paperradar.index.search import SearchIndex
+from paperradar.index.text import stem, words
 from paperradar.models import Paper
 
 
@@ -50,6 +51,40 @@ def category_mask(index: SearchIndex, categories: list[str] | None) -> np.ndarra
                          for c in d.categories for w in wanted) for d in index.docs], dtype=bool)
 
 
+# Words too general to require in a multi-word query ("graph neural *networks*" must match
+# graph and neural; "diffusion *models*" is a one-word query).
+_GENERIC = """a an the of for and or in on with to via model models modeling modelling learning method
+methods approach approaches system systems network networks task tasks"""
+GENERIC = frozenset(_GENERIC.split())
+
+
+def _initials(ws: list[str]) -> str:
+    return "".join(w[0] for w in ws).lower()
+
+
+def covers(query: str, text: str) -> bool:
+    """Whether ``text`` holds every content word of a multi-word ``query`` (stemmed), where a
+    run of query words may also be written as its acronym ("llm" for "large language model",
+    "gnn" for "graph neural networks"). One-word queries (after dropping the general words)
+    always pass: the search's own floor decides for them."""
+    qwords = [w.lower() for w in words(query)]
+    content = [w for w in qwords if w not in GENERIC]
+    if len(content) < 2:
+        return True
+    tokens = {w.lower() for w in words(text)}
+    stems = {stem(w) for w in tokens}
+    if all(stem(w) in stems for w in content):
+        return True
+    for i in range(len(qwords)):
+        for j in range(len(qwords), i + 1, -1):
+            acronym = _initials(qwords[i:j])
+            if len(acronym) >= 3 and (acronym in tokens or acronym + "s" in tokens):
+                rest = [w for w in qwords[:i] + qwords[j:] if w not in GENERIC]
+                if all(stem(w) in stems for w in rest):
+                    return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Selected:
     paper: Paper
@@ -70,10 +105,19 @@ def select(index: SearchIndex, query: str, win: Window, n: int,
     cats = category_mask(index, categories)
     if cats is not None:
         allowed = cats if allowed is None else allowed & cats
-    hits = index.ranker.search(query, k=n, mode="hybrid", allowed=allowed)
+    # a multi-word query also needs every content word (or its acronym) in the paper: the
+    # floor alone lets through papers that match one word ("graph", "speech")
+    strict = not covers(query, "")
+    hits = index.ranker.search(query, k=n * 3 if strict else n, mode="hybrid", allowed=allowed)
     papers = index.store.get_papers([index.docs[h.row].arxiv_id for h in hits])
-    chosen = [Selected(papers[index.docs[h.row].arxiv_id], index.docs[h.row].date, h.score, h.row)
-              for h in hits if index.docs[h.row].arxiv_id in papers]
+    chosen = []
+    for h in hits:
+        paper = papers.get(index.docs[h.row].arxiv_id)
+        if paper is None or (strict and not covers(query, f"{paper.title} {paper.abstract}")):
+            continue
+        chosen.append(Selected(paper, index.docs[h.row].date, h.score, h.row))
+        if len(chosen) >= n:
+            break
     chosen.sort(key=lambda s: (s.date, s.score), reverse=True)
     return chosen
 

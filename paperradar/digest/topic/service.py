@@ -29,20 +29,30 @@ def make_digest(store: Store, index_folder: Path, query: str, *, since: str | No
                 until: str | None = None, days: int | None = None, n: int = 72,
                 categories: list[str] | None = None, backend: str = "extractive",
                 language: str | None = None, llm_cache: Path | None = None,
-                index: SearchIndex | None = None) -> TopicDigest:
+                index: SearchIndex | None = None, llm: dict | None = None,
+                writer: object | None = None) -> TopicDigest:
+    """The digest (view-model). ``backend="llm"``: ``writer`` (a
+    :class:`~paperradar.digest.topic.llm.TopicWriter`), else one built from ``llm`` (the keyword
+    arguments of :func:`~paperradar.digest.topic.llm.build_writer`) and ``llm_cache``."""
     query, categories = resolve_query(store, query, categories)
     if index is None:
         note = staleness(store, index_folder)
         if note == "no search index yet":
             raise DigestError("a topic digest needs the search index; run `paperradar index` first")
         index = SearchIndex.open(store, index_folder)
-    if backend != "extractive":
-        raise DigestError(f"topic digest backend {backend!r} is not available yet; use 'extractive'")
-    writer = None
+    own = None
+    if backend == "llm" and writer is None:
+        from paperradar.digest.topic.llm import build_writer
+
+        own = writer = build_writer(language=language or "English", cache_path=llm_cache, **(llm or {}))
     request = TopicRequest(query=query, since=since, until=until, days=days, n=n,
                            categories=tuple(categories or ()), backend=backend,
                            language=language or "English")
-    return build_topic(index, request, writer)
+    try:
+        return build_topic(index, request, writer if backend == "llm" else None)
+    finally:
+        if own is not None:
+            own.close()
 
 
 def topic_digest(store: Store, index_folder: Path, query: str, *, fmt: str = "md", **options: object) -> str:
