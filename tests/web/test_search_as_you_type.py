@@ -4,7 +4,7 @@ would show as a console error), and the same form still submits with JavaScript 
 
 from __future__ import annotations
 
-from tests.web.test_browser import Watch, browser, server  # noqa: F401  (module-scoped fixtures)
+from .test_browser import Watch, browser, server  # noqa: F401  (module-scoped fixtures)
 
 
 def test_results_follow_the_query_as_it_is_typed(server: str, browser: object) -> None:  # noqa: F811

@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 from paperradar.models import Summary
 from paperradar.store import open_store
 from paperradar.web.app import create_app
-from tests.web.conftest import HOSTILE_ID, HashEmbedder
+
+from .conftest import HOSTILE_ID, HashEmbedder
 
 
 def test_search_pages_are_cached_until_the_store_changes(web_store: tuple[Path, Path],

@@ -15,7 +15,8 @@ from paperradar.index.search import SearchIndex
 from paperradar.index.shared import MANIFEST, SHARED, shared_key
 from paperradar.index.state import check
 from paperradar.store import open_store
-from tests.web.conftest import DAYS_DIR, HashEmbedder, build_store
+
+from .conftest import DAYS_DIR, HashEmbedder, build_store
 
 QUERIES = ["language model reasoning", "image segmentation", "diffusion", "graph neural networks"]
 
