@@ -632,3 +632,12 @@ def test_papers_changed_since_pages_through_many(store: Store) -> None:
         _bump(store)
     assert len(list(store.papers_changed_since(0, batch=500))) == 1300
     assert sorted(p.arxiv_id for p in store.papers_changed_since(1, batch=7)) == ids(5, 6, *range(1201, 1301))
+
+
+def test_listing_date_before(store: Store) -> None:
+    _listed_papers(store, 1)
+    with store.transaction():
+        store.add_listings([Listing(ids(1)[0], d, "cs.CL", 0) for d in ("2026-06-01", "2026-06-03")])
+    assert store.listing_date_before("2026-06-01") is None
+    assert store.listing_date_before("2026-06-03") == "2026-06-01"
+    assert store.listing_date_before("2026-06-09") == "2026-06-03"

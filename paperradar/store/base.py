@@ -242,3 +242,7 @@ class Store(Protocol):
         of ``batch`` at a time. Writes stamp the generation their ingest commits (the current
         value + 1), so reading the counter first and then this never misses a committed change;
         papers stored before migration 0006 count as generation 0."""
+
+    def listing_date_before(self, date: str) -> str | None:
+        """The latest listing date before ``date`` (``None`` if there is none): one index probe,
+        for readers that walk back a day at a time (:func:`paperradar.days.day_info`)."""

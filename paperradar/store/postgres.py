@@ -727,3 +727,7 @@ class PostgresStore:
             if len(rows) < batch:
                 return
             params = (int(rows[-1][-1]), int(rows[-1][-1]), rows[-1][0])
+
+    def listing_date_before(self, date: str) -> str | None:
+        rows = self._rows("SELECT max(date) FROM listings WHERE date < %s", (date,))
+        return rows[0][0] if rows else None

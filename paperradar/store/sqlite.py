@@ -716,6 +716,9 @@ class SQLiteStore:
                 return
             params = (rows[-1][-1], rows[-1][-1], rows[-1][0])
 
+    def listing_date_before(self, date: str) -> str | None:
+        return self.conn.execute("SELECT max(date) FROM listings WHERE date < ?", (date,)).fetchone()[0]
+
 
 def _hint(exc: sqlite3.Error) -> str:
     if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
