@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 import scipy.sparse as sp
 
 from paperradar import config
@@ -94,15 +95,16 @@ class DocInfo:
     date: str
     categories: list[str]
     authors: list[str]
+    line: str = field(default="", compare=False, repr=False)  # as read: written again unchanged
 
     def as_json(self) -> str:
-        return json.dumps({"id": self.arxiv_id, "h": self.digest, "d": self.date, "c": self.categories,
-                           "a": self.authors}, ensure_ascii=False)
+        return self.line or json.dumps({"id": self.arxiv_id, "h": self.digest, "d": self.date,
+                                        "c": self.categories, "a": self.authors}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, line: str) -> DocInfo:
-        d = json.loads(line)
-        return cls(str(d["id"]), str(d["h"]), str(d["d"]), list(d["c"]), list(d["a"]))
+        d = orjson.loads(line)
+        return cls(str(d["id"]), str(d["h"]), str(d["d"]), list(d["c"]), list(d["a"]), line)
 
 
 @dataclass
@@ -534,6 +536,7 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     vectors = VectorStore(folder)
     meta, why = vectors.read_meta()
     seen = int(old_state.get("store_vectors") or 0) if old_state.get("complete") else 0
+    scan: KeyScan | None = None
     if meta is None or meta.get("space") != embedder.space or int(meta.get("dim", 0)) != embedder.dim:
         seen = 0
         report.reembedded_all = meta is not None
@@ -541,14 +544,16 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
             report.repaired.append(f"{META} {why}: every paper re-embedded")
         vectors.reset(embedder.space, embedder.dim)
     else:
-        scan = vectors.scan(verify_vectors=True)
+        # the self-check above verified every vector already (same files: nothing wrote in between)
+        scan = health.vectors if health.vectors is not None else vectors.scan(verify_vectors=True)
         if scan.problems or scan.tail_rows:
             dropped = vectors.repair(scan)
             if scan.problems:
                 damage = "; ".join(f"{f} {m}" for f, m in scan.problems)
                 report.repaired.append(f"dense index repaired ({damage}): {dropped} damaged rows dropped, "
                                        "their papers re-embedded")
-    have = set(vectors.scan().rows.values())
+            scan = vectors.scan()
+    have = set((scan or vectors.scan()).rows.values())
     need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
     if not rebuild:  # --rebuild starts over: embeds everything again
         need, seen = _from_store(store, vectors, embedder, need, seen, chunk, report)
