@@ -122,6 +122,34 @@ def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
 
 
+COLUMNS = (("papers", "papers", "{:,.0f}"), ("ingest_papers_per_s", "ingest papers/s", "{:,.0f}"),
+           ("render_dae_md_s", "dae-md s", "{:.3f}"), ("render_html_s", "html s", "{:.3f}"),
+           ("catch_up_keyword_s", "catch-up kw s", "{:.1f}"),
+           ("catch_up_dense_s", "catch-up dense s", "{:.1f}"),
+           ("catch_up_read", "rows read", "{:,.0f}"), ("full_scan_s", "full scan s", "{:.1f}"),
+           ("store_mb", "store MB", "{:,.0f}"), ("index_mb", "index MB", "{:,.0f}"),
+           ("load", "load", "{:.1f}"))
+
+
+def growth_table(rows: list[dict]) -> str:
+    """A markdown table of the rows, then each figure's growth from the first size to the last
+    beside the growth of the store (sub-linear: the ratio is below the store's)."""
+    out = ["| backend | " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+           "| --- " * (len(COLUMNS) + 1) + "|"]
+    for r in rows:
+        out.append(f"| {r['backend']} | " + " | ".join(fmt.format(r[key]) for key, _, fmt in COLUMNS) + " |")
+    for backend in dict.fromkeys(r["backend"] for r in rows):
+        mine = [r for r in rows if r["backend"] == backend]
+        if len(mine) < 2:
+            continue
+        a, b = mine[0], mine[-1]
+        grow = b["papers"] / a["papers"]
+        parts = [f"{title} x{b[key] / a[key]:.2f}" for key, title, _ in COLUMNS[1:-1]
+                 if a[key] and key != "catch_up_read"]
+        out.append(f"\n{backend}: store x{grow:.2f}; " + ", ".join(parts))
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("backend", choices=["sqlite", "postgresql"])
@@ -195,6 +223,7 @@ def main() -> None:
                 cluster.stop()
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    print(growth_table(results))
 
 
 if __name__ == "__main__":
