@@ -123,9 +123,12 @@ def folder_bytes(folder: Path) -> int:
 
 
 COLUMNS = (("papers", "papers", "{:,.0f}"), ("ingest_papers_per_s", "ingest papers/s", "{:,.0f}"),
-           ("render_dae_md_s", "dae-md s", "{:.3f}"), ("render_html_s", "html s", "{:.3f}"),
+           ("render_dae_md_s", "dae-md s", "{:.3f}"), ("render_dae_md_cpu_s", "dae-md CPU s", "{:.3f}"),
+           ("render_html_s", "html s", "{:.3f}"), ("render_html_cpu_s", "html CPU s", "{:.3f}"),
            ("catch_up_keyword_s", "catch-up kw s", "{:.1f}"),
+           ("catch_up_keyword_cpu_s", "kw CPU s", "{:.1f}"),
            ("catch_up_dense_s", "catch-up dense s", "{:.1f}"),
+           ("catch_up_dense_cpu_s", "dense CPU s", "{:.1f}"),
            ("catch_up_read", "rows read", "{:,.0f}"), ("full_scan_s", "full scan s", "{:.1f}"),
            ("store_mb", "store MB", "{:,.0f}"), ("index_mb", "index MB", "{:,.0f}"),
            ("load", "load", "{:.1f}"))
