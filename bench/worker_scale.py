@@ -45,9 +45,14 @@ def run(url: str, processes: int) -> float:
     cmd = [sys.executable, "-m", "paperradar", "--db", url, "worker", "summarize", "--all",
            "--backend", "extractive", "--wait", "30", "--json"]
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    procs = [subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO)}) for _ in range(processes)]
-    outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    outs = []
+    for p in procs:
+        out, err = p.communicate()
+        if p.returncode != 0 or not out.strip():
+            raise SystemExit(f"worker failed ({p.returncode}): {err.strip()[-2000:]}")
+        outs.append(json.JSONDecoder().raw_decode(out[out.index("{"):])[0])  # the --json report
     seconds = time.perf_counter() - t0
     stored = sum(int(o["stored"]) for o in outs)
     return stored / seconds
