@@ -5,9 +5,12 @@ json.loads every line (baseline), seconds for ingesting them into an empty SQLit
 store and into an empty PostgreSQL store (a throwaway local cluster started here,
 Unix socket, fsync off like the test cluster: see tests/pg_cluster.py; pass
 --url to measure a real server instead), each in a fresh child process, and the
-ratios to the baseline. The synthetic 100k/1M scaling of issue 13 is not here yet.
+ratios to the baseline. ``--synthetic 100000 300000`` runs the synthetic-store scaling instead
+(bench/scale_synth.py, once per backend, each in its own process) and prints the growth table;
+worker scaling is bench/worker_scale.py.
 
     .venv/bin/python bench/scale_bench.py [DAYS_DIR] [--repeat N] [--url postgresql://...]
+    nice .venv/bin/python bench/scale_bench.py --synthetic 100000 300000
 """
 
 from __future__ import annotations
@@ -33,12 +36,30 @@ def ingest_once(files: list[Path], location: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def synthetic(sizes: list[int]) -> None:
+    from scale_synth import growth_table
+
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in ("sqlite", "postgresql"):
+            out = Path(tmp) / f"{backend}.json"
+            subprocess.run([sys.executable, str(REPO / "bench" / "scale_synth.py"), backend,
+                            *map(str, sizes), "--json", str(out)], check=True, cwd=REPO)
+            rows.extend(json.loads(out.read_text()))
+    print(growth_table(rows))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("days", nargs="?", type=Path, default=DEFAULT_DAYS)
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the best is reported")
     ap.add_argument("--url", help="an existing, empty PostgreSQL database instead of a throwaway cluster")
+    ap.add_argument("--synthetic", type=int, nargs="+", metavar="SIZE",
+                    help="synthetic stores of these sizes, both backends (bench/scale_synth.py)")
     args = ap.parse_args()
+    if args.synthetic:
+        synthetic(args.synthetic)
+        return
     files = sorted(args.days.glob("*.jsonl.gz"))
     if not files:
         sys.exit(f"no *.jsonl.gz files in {args.days}")

@@ -61,13 +61,14 @@ def day_info(store: Store, date: str) -> DayInfo:
     first = store.first_listed(list(ids))
     already_seen = sum(1 for pid in ids if first.get(pid, date) < date)
     repeats = None
-    earlier = [d for d in store.listing_dates() if d < date]
-    # walk back through a chain of identical days (Sat -> Fri, Sun -> Sat -> Fri) to the original
-    while earlier and already_seen == len(ids):
-        previous = earlier.pop()
+    # walk back through a chain of identical days (Sat -> Fri, Sun -> Sat -> Fri) to the original,
+    # one index probe per day (never the list of every date)
+    previous = store.listing_date_before(date) if already_seen == len(ids) else None
+    while previous is not None:
         if frozenset(x.arxiv_id for x in store.listings_on(previous)) != ids:
             break
         repeats = previous
+        previous = store.listing_date_before(previous)
     return DayInfo(date, len(ids), dict(Counter(first_cat.values())), repeats, already_seen)
 
 

@@ -588,3 +588,56 @@ def test_deliveries_put_get_replace_and_list(store: Store) -> None:
     with store.transaction():
         assert store.delete_profile("ana")
     assert store.get_delivery("ana", "2026-06-29") is None
+
+
+# -- papers changed since a generation (migration 0006) -------------------------------
+
+def _bump(store: Store) -> int:
+    """What ingest does at the end of its transaction."""
+    generation = int(store.get_meta(GENERATION_KEY) or 0) + 1
+    store.set_meta(GENERATION_KEY, str(generation))
+    return generation
+
+
+def test_papers_changed_since_inserts_replacements_and_new_listings(store: Store) -> None:
+    with store.transaction():
+        store.insert_papers([paper(n) for n in (3, 1, 2)], NOW)
+        first = _bump(store)
+    assert [p.arxiv_id for p in store.papers_changed_since(0)] == ids(1, 2, 3)
+    assert list(store.papers_changed_since(first)) == []
+    with store.transaction():  # a new paper, an edited one, and a new listing of an unchanged one
+        store.insert_papers([paper(4)], NOW)
+        store.replace_papers([(paper(2), paper(2, abstract="Edited.", version=2))], NOW)
+        assert store.add_listings([Listing(ids(3)[0], "2026-06-03", "cs.CL", 0)]) == 1
+        second = _bump(store)
+    changed = list(store.papers_changed_since(first))
+    assert [p.arxiv_id for p in changed] == ids(2, 3, 4)
+    assert changed[0].abstract == "Edited." and changed[0].version == 2
+    with store.transaction():  # a listing already stored changes nothing
+        assert store.add_listings([Listing(ids(3)[0], "2026-06-03", "cs.CL", 0)]) == 0
+        _bump(store)
+    assert list(store.papers_changed_since(second)) == []
+    # ordered by generation then id, paged by ``batch`` without losing or repeating a row
+    assert [p.arxiv_id for p in store.papers_changed_since(0, batch=1)] == ids(1, 2, 3, 4)
+    assert [p.arxiv_id for p in store.papers_changed_since(0, batch=2)] == ids(1, 2, 3, 4)
+
+
+def test_papers_changed_since_pages_through_many(store: Store) -> None:
+    with store.transaction():
+        store.insert_papers([paper(n) for n in range(1, 1201)], NOW)
+        _bump(store)
+    with store.transaction():
+        store.insert_papers([paper(n) for n in range(1201, 1301)], NOW)
+        store.add_listings([Listing(i, "2026-06-04", "cs.AI", k) for k, i in enumerate(ids(5, 6))])
+        _bump(store)
+    assert len(list(store.papers_changed_since(0, batch=500))) == 1300
+    assert sorted(p.arxiv_id for p in store.papers_changed_since(1, batch=7)) == ids(5, 6, *range(1201, 1301))
+
+
+def test_listing_date_before(store: Store) -> None:
+    _listed_papers(store, 1)
+    with store.transaction():
+        store.add_listings([Listing(ids(1)[0], d, "cs.CL", 0) for d in ("2026-06-01", "2026-06-03")])
+    assert store.listing_date_before("2026-06-01") is None
+    assert store.listing_date_before("2026-06-03") == "2026-06-01"
+    assert store.listing_date_before("2026-06-09") == "2026-06-03"

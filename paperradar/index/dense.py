@@ -79,6 +79,7 @@ class VectorStore:
         self.meta_path = folder / META
         self.keys_path = folder / KEYS
         self.vec_path = folder / VECTORS
+        self._end: tuple[int, int, int] | None = None  # (rows, key bytes, vector bytes) after our append
 
     def read_meta(self) -> tuple[dict | None, str | None]:
         """The meta record and ``None``, or ``None`` and what is wrong with it."""
@@ -251,11 +252,15 @@ class VectorStore:
         if meta is None:
             raise ValueError(f"{self.meta_path} is missing or unreadable; reset the store first")
         row_bytes = 2 * int(meta["dim"])
-        scan = self.scan()
-        if not scan.ok or len(scan.rows) != scan.prefix:
-            self.repair(self.scan(verify_vectors=True))
+        if self._end is not None and self._end[1:] == self._sizes():  # as our last append left them
+            start = self._end[0]
+        else:
             scan = self.scan()
-        start = scan.prefix
+            if not scan.ok or len(scan.rows) != scan.prefix:
+                self.repair(self.scan(verify_vectors=True))
+                scan = self.scan()
+            start = scan.prefix
+        self._end = None
         size = self.vec_path.stat().st_size if self.vec_path.is_file() else 0
         if size != start * row_bytes:  # drop a torn or unkeyed tail from an interrupted run
             with open(self.vec_path, "r+b") as fh:
@@ -269,6 +274,11 @@ class VectorStore:
             fh.write("".join(_key_line(start + i, key, block[i].tobytes()) for i, key in enumerate(keys)))
             fh.flush()
             os.fsync(fh.fileno())
+        self._end = (start + len(keys), *self._sizes())  # the next chunk need not re-read every key
+
+    def _sizes(self) -> tuple[int, int]:
+        return (self.keys_path.stat().st_size if self.keys_path.is_file() else -1,
+                self.vec_path.stat().st_size if self.vec_path.is_file() else -1)
 
     def compact(self, keep: set[Key]) -> None:
         """Rewrite without rows that no current paper needs (old versions, duplicates)."""

@@ -30,11 +30,12 @@ import hashlib
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 import scipy.sparse as sp
 
 from paperradar import config
@@ -94,15 +95,16 @@ class DocInfo:
     date: str
     categories: list[str]
     authors: list[str]
+    line: str = field(default="", compare=False, repr=False)  # as read: written again unchanged
 
     def as_json(self) -> str:
-        return json.dumps({"id": self.arxiv_id, "h": self.digest, "d": self.date, "c": self.categories,
-                           "a": self.authors}, ensure_ascii=False)
+        return self.line or json.dumps({"id": self.arxiv_id, "h": self.digest, "d": self.date,
+                                        "c": self.categories, "a": self.authors}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, line: str) -> DocInfo:
-        d = json.loads(line)
-        return cls(str(d["id"]), str(d["h"]), str(d["d"]), list(d["c"]), list(d["a"]))
+        d = orjson.loads(line)
+        return cls(str(d["id"]), str(d["h"]), str(d["d"]), list(d["c"]), list(d["a"]), line)
 
 
 @dataclass
@@ -112,6 +114,7 @@ class CatchUpReport:
     removed: int = 0
     embedded: int = 0
     from_store: int = 0  # vectors taken from the store instead of embedding
+    read_from_store: int = 0  # papers read from the store: the changed ones, or all on a full scan
     reembedded_all: bool = False
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -124,6 +127,7 @@ class CatchUpReport:
         rate = self.embedded / self.embed_seconds if self.embed_seconds > 0 else None
         return {"papers": self.papers, "tokenised": self.tokenised, "removed": self.removed,
                 "embedded": self.embedded, "from_store": self.from_store,
+                "read_from_store": self.read_from_store,
                 "reembedded_all": self.reembedded_all,
                 "seconds": round(self.seconds, 2), "embed_papers_per_s": rate and round(rate, 1),
                 "space": self.space, "index": self.folder, "repaired": list(self.repaired)}
@@ -358,8 +362,9 @@ def staleness(store: Store, folder: Path) -> str | None:
 
 # -- building and catching up -------------------------------------------------------
 
-def _scan(store: Store) -> tuple[list[DocInfo], dict[str, str]]:
-    """Current papers as index rows (ordered by id) and their texts."""
+def _scan(store: Store, papers: Iterable[Paper] | None = None) -> tuple[list[DocInfo], dict[str, str]]:
+    """Current papers as index rows (ordered by id) and their texts: every paper in the store,
+    or those of ``papers`` (in their order)."""
     infos: list[DocInfo] = []
     texts: dict[str, str] = {}
     batch: list[Paper] = []
@@ -373,13 +378,58 @@ def _scan(store: Store) -> tuple[list[DocInfo], dict[str, str]]:
             infos.append(DocInfo(p.arxiv_id, content_hash(text), date, list(p.categories), list(p.authors)))
         batch.clear()
 
-    for paper in store.iter_papers():
+    for paper in store.iter_papers() if papers is None else papers:
         batch.append(paper)
         if len(batch) >= 1000:
             flush()
     if batch:
         flush()
     return infos, texts
+
+
+def _delta_base(health: Health, generation: str, rebuild: bool) -> int | None:
+    """The store generation an intact index can catch up from by reading only the papers
+    changed since (``None``: read every paper). Only an index this code wrote qualifies
+    (``stamped`` in its state): the store was migrated (0006) before it was built, so every
+    later change carries its generation."""
+    state = health.state or {}
+    if rebuild or not health.keyword_ok or health.docs is None or not state.get("stamped"):
+        return None
+    try:
+        built, now = int(state.get("generation")), int(generation)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return built if built <= now else None  # an index ahead of its store: the store was replaced
+
+
+def _merge_delta(store: Store, old: list[DocInfo], since: int,
+                 report: CatchUpReport) -> tuple[list[DocInfo], dict[str, str]] | None:
+    """The index rows after applying the papers changed since generation ``since`` to ``old``,
+    with the changed papers' texts; ``None`` when the result does not account for every paper
+    in the store (papers removed, or an index not built from this store): then read them all."""
+    changed, texts = _scan(store, store.papers_changed_since(since))
+    report.read_from_store = len(changed)
+    fresh = {d.arxiv_id: d for d in changed}
+    infos = [fresh.pop(d.arxiv_id, d) for d in old]
+    if fresh:
+        infos.extend(fresh.values())
+        start = max(len(old) - 1, 0)  # ``old`` is in id order; new papers mostly have higher ids
+        if any(infos[i].arxiv_id > infos[i + 1].arxiv_id for i in range(start, len(infos) - 1)):
+            infos.sort(key=lambda d: d.arxiv_id)
+    if len(infos) != store.count_papers():
+        report.notes.append(f"the index holds {len(infos)} papers, the store {store.count_papers()}: "
+                            "every paper re-read")
+        return None
+    return infos, texts
+
+
+def _texts_for(store: Store, infos: list[DocInfo], texts: dict[str, str]) -> None:
+    """Add to ``texts`` those of ``infos`` it lacks (papers unchanged in the store whose vector
+    must be embedded again: damaged, or an interrupted run)."""
+    missing = [d.arxiv_id for d in infos if d.arxiv_id not in texts]
+    for start in range(0, len(missing), 1000):
+        for pid, paper in store.get_papers(missing[start:start + 1000]).items():
+            texts[pid] = document_text(paper)
 
 
 
@@ -418,6 +468,7 @@ def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: 
         "dense": dense, "embedder": embedder, "complete": complete,
         "rows": {"docs": papers, "terms": terms, "dense": dense_rows}, "files": files,
         "store_vectors": store_vectors,  # the store's vector generation this index has read up to
+        "stamped": True,  # built from a store whose papers carry their generation (migration 0006)
         "updated": now_iso(),
     }, indent=1))
 
@@ -431,8 +482,14 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     report = CatchUpReport(folder=str(folder))
     _prepare(folder, rebuild, report)
     health = check(folder, deep=True)
-    generation = store_generation(store)
-    infos, texts = _scan(store)
+    generation = store_generation(store)  # read first: a change committed after it is read again next time
+    since = _delta_base(health, generation, rebuild)
+    merged = _merge_delta(store, health.docs or [], since, report) if since is not None else None
+    if merged is None:
+        infos, texts = _scan(store)
+        report.read_from_store = len(infos)
+    else:
+        infos, texts = merged
     report.papers = len(infos)
     old_state = health.state or {}
 
@@ -479,6 +536,7 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     vectors = VectorStore(folder)
     meta, why = vectors.read_meta()
     seen = int(old_state.get("store_vectors") or 0) if old_state.get("complete") else 0
+    scan: KeyScan | None = None
     if meta is None or meta.get("space") != embedder.space or int(meta.get("dim", 0)) != embedder.dim:
         seen = 0
         report.reembedded_all = meta is not None
@@ -486,17 +544,20 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
             report.repaired.append(f"{META} {why}: every paper re-embedded")
         vectors.reset(embedder.space, embedder.dim)
     else:
-        scan = vectors.scan(verify_vectors=True)
+        # the self-check above verified every vector already (same files: nothing wrote in between)
+        scan = health.vectors if health.vectors is not None else vectors.scan(verify_vectors=True)
         if scan.problems or scan.tail_rows:
             dropped = vectors.repair(scan)
             if scan.problems:
                 damage = "; ".join(f"{f} {m}" for f, m in scan.problems)
                 report.repaired.append(f"dense index repaired ({damage}): {dropped} damaged rows dropped, "
                                        "their papers re-embedded")
-    have = set(vectors.scan().rows.values())
+            scan = vectors.scan()
+    have = set((scan or vectors.scan()).rows.values())
     need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
     if not rebuild:  # --rebuild starts over: embeds everything again
         need, seen = _from_store(store, vectors, embedder, need, seen, chunk, report)
+    _texts_for(store, need, texts)
     t0 = time.perf_counter()
     done = 0
     if need and progress:

@@ -234,3 +234,15 @@ class Store(Protocol):
 
     def deliveries(self, profile: str, limit: int = 30) -> list[DeliveryRecord]:
         """The profile's newest ``limit`` records, newest date first."""
+
+    # -- papers changed since a generation (the search index's catch-up; migration 0006) ----------
+    def papers_changed_since(self, generation: int, batch: int = 1000) -> Iterator[Paper]:
+        """Papers inserted, replaced or newly listed under a papers generation (meta
+        :data:`GENERATION_KEY`) above ``generation``, ordered by generation then id, read a page
+        of ``batch`` at a time. Writes stamp the generation their ingest commits (the current
+        value + 1), so reading the counter first and then this never misses a committed change;
+        papers stored before migration 0006 count as generation 0."""
+
+    def listing_date_before(self, date: str) -> str | None:
+        """The latest listing date before ``date`` (``None`` if there is none): one index probe,
+        for readers that walk back a day at a time (:func:`paperradar.days.day_info`)."""

@@ -40,7 +40,7 @@ class Table:
 TABLES = (
     Table("papers", ("arxiv_id", "version", "title", "authors", "abstract", "categories", "primary_category",
                      "comment", "journal_ref", "doi", "license", "submitted", "updated", "first_seen",
-                     "last_changed"), ("arxiv_id",)),
+                     "last_changed", "generation"), ("arxiv_id",)),
     Table("paper_history", ("arxiv_id", "version", "data", "replaced_at"), ()),
     Table("listings", ("date", "category", "arxiv_id", "position", "announce_type"),
           ("date", "category", "arxiv_id")),

@@ -57,6 +57,7 @@ from paperradar.models import (
     Summary,
 )
 from paperradar.store.base import (
+    GENERATION_KEY,
     VECTOR_GENERATION_KEY,
     DayCount,
     HistoryEntry,
@@ -69,6 +70,7 @@ from paperradar.store.base import (
 from paperradar.store.sqlite import (
     DELIVERY_COLUMNS,
     PAPER_COLUMNS,
+    PAPERS_SINCE,
     SUMMARY_COLUMNS,
     VECTOR_UPSERT,
     VECTORS_SINCE,
@@ -88,6 +90,13 @@ from paperradar.store.sqlite import (
 logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 SCHEMES = ("postgresql://", "postgres://")
+LISTINGS_INSERT = (
+    "WITH new AS (INSERT INTO listings (date, category, arxiv_id, position, announce_type) "
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::int[], %s::text[]) "
+    "ON CONFLICT DO NOTHING RETURNING arxiv_id), "
+    "stamped AS (UPDATE papers SET generation=%s WHERE generation < %s "
+    "AND arxiv_id IN (SELECT arxiv_id FROM new) RETURNING 1) "
+    "SELECT count(*) FROM new")
 CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise (connect_timeout=N)
 POOL_SIZE = 4
 POOL_TIMEOUT = 30.0  # seconds to wait for a free connection
@@ -408,21 +417,29 @@ class PostgresStore:
         return {row[0]: row_to_paper(row) for row in rows}
 
     def insert_papers(self, papers: Sequence[Paper], now: str) -> None:
-        self._write(f"INSERT INTO papers ({PAPER_COLUMNS}, first_seen, last_changed) "
-                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                    [(*paper_to_row(p), now, now) for p in papers])
+        self._writable()
+        if not papers:
+            return
+        with self.transaction():
+            stamp = self._stamp()
+            self._write(f"INSERT INTO papers ({PAPER_COLUMNS}, first_seen, last_changed, generation) "
+                        "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                        [(*paper_to_row(p), now, now, stamp) for p in papers])
 
     def replace_papers(self, changes: Sequence[tuple[Paper, Paper]], now: str) -> None:
         self._writable()
+        if not changes:
+            return
         with self.transaction():
+            stamp = self._stamp()
             self._write("INSERT INTO paper_history (arxiv_id, version, data, replaced_at) "
                         "VALUES (%s,%s,%s,%s)",
                         [(old.arxiv_id, old.version, paper_to_json(old), now) for old, _ in changes])
             self._write(
                 "UPDATE papers SET version=%s, title=%s, authors=%s, abstract=%s, categories=%s, "
                 "primary_category=%s, comment=%s, journal_ref=%s, doi=%s, license=%s, submitted=%s, "
-                "updated=%s, last_changed=%s WHERE arxiv_id=%s",
-                [(*paper_to_row(new)[1:], now, new.arxiv_id) for _, new in changes],
+                "updated=%s, last_changed=%s, generation=%s WHERE arxiv_id=%s",
+                [(*paper_to_row(new)[1:], now, stamp, new.arxiv_id) for _, new in changes],
             )
 
     def history(self, arxiv_id: str) -> list[HistoryEntry]:
@@ -444,13 +461,28 @@ class PostgresStore:
     def count_papers(self) -> int:
         return int(self._rows("SELECT count(*) FROM papers")[0][0])
 
+    def _stamp(self) -> int:
+        """The generation a paper written now is stamped with (migration 0006): the one ingest
+        commits when it bumps :data:`GENERATION_KEY` at the end of its transaction. The counter's
+        row is locked until this transaction ends, so two writers cannot stamp the same number and
+        commit in the other order (an index reading between them would miss the later one)."""
+        self._rows("INSERT INTO meta (key, value) VALUES (%s, '0') ON CONFLICT (key) DO NOTHING",
+                   (GENERATION_KEY,))
+        rows = self._rows("SELECT value FROM meta WHERE key=%s FOR UPDATE", (GENERATION_KEY,))
+        return int(rows[0][0] or 0) + 1
+
     # -- listings -------------------------------------------------------------
     def add_listings(self, listings: Sequence[Listing]) -> int:
-        return self._write(
-            "INSERT INTO listings (date, category, arxiv_id, position, announce_type) "
-            "VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-            [(x.date, x.category, x.arxiv_id, x.position, x.announce_type) for x in listings],
-        )
+        self._writable()
+        if not listings:
+            return 0
+        with self.transaction():  # one statement: the new rows, and their papers stamped as changed
+            stamp = self._stamp()
+            columns = [[x.date for x in listings], [x.category for x in listings],
+                       [x.arxiv_id for x in listings], [x.position for x in listings],
+                       [x.announce_type for x in listings]]
+            rows = self._rows(LISTINGS_INSERT, (*columns, stamp, stamp))
+        return int(rows[0][0])
 
     def listings_on(self, date: str) -> list[Listing]:
         rows = self._rows("SELECT arxiv_id, date, category, position, announce_type FROM listings "
@@ -685,3 +717,17 @@ class PostgresStore:
         rows = self._rows(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE profile=%s "
                           "ORDER BY date DESC LIMIT %s", (profile, limit))
         return [row_to_delivery(r) for r in rows]
+
+    # -- papers changed since a generation (the search index's catch-up; migration 0006) ------
+    def papers_changed_since(self, generation: int, batch: int = 1000) -> Iterator[Paper]:
+        params: tuple = (generation, -1, "")
+        while True:
+            rows = self._rows(PAPERS_SINCE, (*params, batch))
+            yield from (row_to_paper(r) for r in rows)
+            if len(rows) < batch:
+                return
+            params = (int(rows[-1][-1]), int(rows[-1][-1]), rows[-1][0])
+
+    def listing_date_before(self, date: str) -> str | None:
+        rows = self._rows("SELECT max(date) FROM listings WHERE date < %s", (date,))
+        return rows[0][0] if rows else None

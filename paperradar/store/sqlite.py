@@ -29,6 +29,7 @@ from paperradar.models import (
     Summary,
 )
 from paperradar.store.base import (
+    GENERATION_KEY,
     VECTOR_GENERATION_KEY,
     DayCount,
     HistoryEntry,
@@ -57,6 +58,9 @@ VECTOR_UPSERT = ("INSERT INTO vectors (arxiv_id, space, digest, dim, data, gener
 VECTORS_SINCE = ("SELECT arxiv_id, digest, dim, data, generation FROM vectors WHERE space=%s AND "
                  "(generation > %s OR (generation = %s AND arxiv_id > %s)) "
                  "ORDER BY generation, arxiv_id LIMIT %s")
+PAPERS_SINCE = (f"SELECT {PAPER_COLUMNS}, generation FROM papers WHERE "
+                "(generation > %s OR (generation = %s AND arxiv_id > %s)) "
+                "ORDER BY generation, arxiv_id LIMIT %s")
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -371,14 +375,16 @@ class SQLiteStore:
 
     def insert_papers(self, papers: Sequence[Paper], now: str) -> None:
         self._writable()
+        stamp = self._stamp()
         self.conn.executemany(
-            f"INSERT INTO papers ({PAPER_COLUMNS}, first_seen, last_changed) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(*paper_to_row(p), now, now) for p in papers],
+            f"INSERT INTO papers ({PAPER_COLUMNS}, first_seen, last_changed, generation) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(*paper_to_row(p), now, now, stamp) for p in papers],
         )
 
     def replace_papers(self, changes: Sequence[tuple[Paper, Paper]], now: str) -> None:
         self._writable()
+        stamp = self._stamp()
         self.conn.executemany(
             "INSERT INTO paper_history (arxiv_id, version, data, replaced_at) VALUES (?,?,?,?)",
             [(old.arxiv_id, old.version, paper_to_json(old), now) for old, _ in changes],
@@ -386,8 +392,8 @@ class SQLiteStore:
         self.conn.executemany(
             "UPDATE papers SET version=?, title=?, authors=?, abstract=?, categories=?, "
             "primary_category=?, comment=?, journal_ref=?, doi=?, license=?, submitted=?, updated=?, "
-            "last_changed=? WHERE arxiv_id=?",
-            [(*paper_to_row(new)[1:], now, new.arxiv_id) for _, new in changes],
+            "last_changed=?, generation=? WHERE arxiv_id=?",
+            [(*paper_to_row(new)[1:], now, stamp, new.arxiv_id) for _, new in changes],
         )
 
     def history(self, arxiv_id: str) -> list[HistoryEntry]:
@@ -405,16 +411,28 @@ class SQLiteStore:
     def count_papers(self) -> int:
         return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
 
+    def _stamp(self) -> int:
+        """The generation a paper written now is stamped with (migration 0006): the one ingest
+        commits when it bumps :data:`GENERATION_KEY` at the end of its transaction."""
+        return int(self.get_meta(GENERATION_KEY) or 0) + 1
+
     # -- listings -------------------------------------------------------------
     def add_listings(self, listings: Sequence[Listing]) -> int:
         self._writable()
-        before = self.conn.total_changes
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO listings (date, category, arxiv_id, position, announce_type) "
-            "VALUES (?,?,?,?,?)",
-            [(x.date, x.category, x.arxiv_id, x.position, x.announce_type) for x in listings],
-        )
-        return self.conn.total_changes - before
+        with self.transaction():
+            last = self.conn.execute("SELECT max(rowid) FROM listings").fetchone()[0] or 0
+            before = self.conn.total_changes
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO listings (date, category, arxiv_id, position, announce_type) "
+                "VALUES (?,?,?,?,?)",
+                [(x.date, x.category, x.arxiv_id, x.position, x.announce_type) for x in listings],
+            )
+            added = self.conn.total_changes - before
+            if added:  # a paper's last listing date is part of the search index: stamp it as changed
+                stamp = self._stamp()  # new rows get rowids above the largest before
+                self.conn.execute("UPDATE papers SET generation=? WHERE generation<? AND arxiv_id IN "
+                                  "(SELECT arxiv_id FROM listings WHERE rowid>?)", (stamp, stamp, last))
+        return added
 
     def listings_on(self, date: str) -> list[Listing]:
         rows = self.conn.execute(
@@ -687,6 +705,19 @@ class SQLiteStore:
         rows = self.conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE profile=? "
                                  "ORDER BY date DESC LIMIT ?", (profile, limit))
         return [row_to_delivery(r) for r in rows]
+
+    # -- papers changed since a generation (the search index's catch-up; migration 0006) ------
+    def papers_changed_since(self, generation: int, batch: int = 1000) -> Iterator[Paper]:
+        params: tuple = (generation, -1, "")
+        while True:
+            rows = self.conn.execute(PAPERS_SINCE.replace("%s", "?"), (*params, batch)).fetchall()
+            yield from (row_to_paper(r) for r in rows)
+            if len(rows) < batch:
+                return
+            params = (rows[-1][-1], rows[-1][-1], rows[-1][0])
+
+    def listing_date_before(self, date: str) -> str | None:
+        return self.conn.execute("SELECT max(date) FROM listings WHERE date < ?", (date,)).fetchone()[0]
 
 
 def _hint(exc: sqlite3.Error) -> str:

@@ -45,6 +45,8 @@ def test_a_store_from_before_the_record_counts_by_user_version(tmp_path) -> None
         for table in [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]:
             if table not in ("papers", "paper_history", "listings", "summaries", "code_links", "meta"):
                 con.execute(f"DROP TABLE {table}")
+        con.execute("DROP INDEX papers_generation")  # 0006 adds a column to papers: undo it too
+        con.execute("ALTER TABLE papers DROP COLUMN generation")
     for _ in range(2):  # must not re-run 0001 (it would fail on existing tables), now or next time
         store = SQLiteStore(db)
         assert store.count_papers() == 0 and store.list_topics() == []
