@@ -38,16 +38,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend_name", BACKENDS, indirect=True)
 
 
-def _names_missing_shared_path(item: pytest.Item) -> Path | None:
-    """A module-level ``Path`` under ../shared that the test function names and that is absent."""
-    function = getattr(item, "function", None)
+def _missing_shared_path_in(function: object) -> Path | None:
+    """A module-level ``Path`` under ../shared that ``function`` (or a comprehension, lambda or
+    same-module helper it calls) names and that is absent."""
     code = getattr(function, "__code__", None)
-    if code is None:
+    module_globals = getattr(function, "__globals__", None)
+    if code is None or module_globals is None:
         return None
-    module_globals = function.__globals__
     shared_root = SHARED.parent
     seen, stack = set(), [code]
-    while stack:  # the test, the comprehensions/lambdas inside it, and same-module helpers it calls
+    while stack:
         current = stack.pop()
         if current in seen:
             continue
@@ -62,9 +62,22 @@ def _names_missing_shared_path(item: pytest.Item) -> Path | None:
     return None
 
 
+def _names_missing_shared_path(item: pytest.Item) -> Path | None:
+    """The first absent ../shared path named by the test function or by a fixture it uses."""
+    functions = [getattr(item, "function", None)]
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    for defs in getattr(fixture_info, "name2fixturedefs", {}).values():
+        functions.extend(d.func for d in defs)
+    for function in functions:
+        missing = _missing_shared_path_in(function)
+        if missing is not None:
+            return missing
+    return None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests that read ../shared skip, naming what is missing, when it is absent: marked ones,
-    and ones whose code names a module-level path under it."""
+    and ones whose code, or one of whose fixtures, names a module-level path under it."""
     if item.get_closest_marker("needs_shared") is not None and not SHARED.is_dir():
         pytest.skip(NO_SHARED)
     missing = _names_missing_shared_path(item)
