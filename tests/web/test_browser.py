@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import feedparser
@@ -35,16 +36,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from .conftest import DAYS_DIR
-
-    if not DAYS_DIR.is_dir():
-        pytest.skip(f"{DAYS_DIR} not found: needs ../shared/data")
-    db, data = build_store(tmp_path_factory.mktemp("browser"), dense=False)
+@contextmanager
+def serving(db: Path, data: Path, log_path: Path, **env_extra: str) -> Iterator[str]:
+    """`paperradar serve` for ``db`` on a free 127.0.0.1 port, as a real process; yields its base
+    URL once /healthz answers (60 s at most) and stops it afterwards. Shared by the browser tests."""
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    log = (tmp_path_factory.getbasetemp() / "serve.log").open("w")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), **env_extra}
+    env.pop("PAPERRADAR_WEB_BASE_URL", None)
+    log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "paperradar", "--db", str(db), "--data-dir", str(data),
                              "serve", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
@@ -58,8 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("paperradar serve did not come up: "
-                            + (tmp_path_factory.getbasetemp() / "serve.log").read_text())
+                pytest.fail("paperradar serve did not come up: " + log_path.read_text())
             time.sleep(0.2)
         yield base
     finally:
@@ -69,6 +67,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from .conftest import DAYS_DIR
+
+    if not DAYS_DIR.is_dir():
+        pytest.skip(f"{DAYS_DIR} not found: needs ../shared/data")
+    db, data = build_store(tmp_path_factory.mktemp("browser"), dense=False)
+    with serving(db, data, tmp_path_factory.getbasetemp() / "serve.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from deliverkit import make_store
 
@@ -19,7 +15,7 @@ from paperradar.deliver import signing
 from paperradar.store import open_store
 from paperradar.web.auth import set_password
 
-from .test_browser import CHROMIUM, REPO, _free_port
+from .test_browser import browser, serving  # noqa: F401 - browser is a module-scoped fixture
 
 PASSWORD = "browser test password"
 
@@ -32,53 +28,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     key = signing.secret(store)
     set_password(store, PASSWORD)
     store.close()
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "PAPERRADAR_WEB_AUTH": "password"}
-    env.pop("PAPERRADAR_WEB_BASE_URL", None)
-    log = (root / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "paperradar", "--db", str(db), "--data-dir",
-                             str(root / "p.data"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("paperradar serve did not come up: " + (root / "serve.log").read_text())
-            time.sleep(0.2)
+    with serving(db, root / "p.data", root / "serve.log", PAPERRADAR_WEB_AUTH="password") as base:
         yield base, db, key
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"Chromium is required at {CHROMIUM}: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
 
 
 def _ranked(page: object) -> list[str]:
     return page.locator("li.ranked-paper").evaluate_all("els => els.map(e => e.dataset.id)")  # type: ignore
 
 
-def test_login_then_thumbs_down_changes_the_ranking(served: tuple[str, Path, bytes], browser: object) -> None:
+def test_login_then_thumbs_down_changes_the_ranking(served: tuple[str, Path, bytes],
+                                                    browser: object) -> None:  # noqa: F811
     base, _, _ = served
     context = browser.new_context()  # type: ignore[attr-defined]
     page = context.new_page()
@@ -114,7 +73,8 @@ def test_login_then_thumbs_down_changes_the_ranking(served: tuple[str, Path, byt
     context.close()
 
 
-def test_forged_and_expired_links_are_refused(served: tuple[str, Path, bytes], browser: object) -> None:
+def test_forged_and_expired_links_are_refused(served: tuple[str, Path, bytes],
+                                              browser: object) -> None:  # noqa: F811
     base, db, key = served
     page = browser.new_page()  # type: ignore[attr-defined]  # not signed in: links need no login
     page.set_default_timeout(20_000)
