@@ -67,7 +67,10 @@ def test_kill_9_then_rerun_equals_a_clean_run(
     for n, point in enumerate(points):
         location, data = new_location(f"crash{n}.db"), tmp_path / f"crash{n}.data"
         first = crashkit.crash_run(job, location, data, point, tmp_path)
-        assert first.killed, (point, total, first.returncode, first.stderr)
+        # a run may pass fewer kill points than the clean one did (how work is batched varies);
+        # then it must have finished cleanly before reaching the point
+        assert first.killed or (first.returncode == 0 and first.events < point), (
+            point, total, first.returncode, first.events, first.stderr)
         after = crashkit.dump(location, data, job.index, embedder)
         assert crashkit.differences(reference, after) == [], f"killed at point {point} of {total}"
 
