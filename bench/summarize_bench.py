@@ -1,6 +1,7 @@
 """Throughput of the extractive summarizer (papers/s), end to end from abstract to fields.
 
     OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 .venv/bin/python bench/summarize_bench.py [--papers N] [--store]
+        [--weights roles.json|tagger.onnx|network.npz]
 
 Reads real abstracts from ../shared/data/arxiv_daily_ai_enhanced/days. With
 --store the run also goes through the summarize job into a temporary SQLite
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 from paperradar.enrich.extractive import ExtractiveSummarizer
-from paperradar.enrich.roles import default_classifier
+from paperradar.enrich.roles import RoleClassifier, default_classifier
 from paperradar.models import Paper
 
 DAYS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arxiv_daily_ai_enhanced" / "days"
@@ -43,11 +44,14 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--papers", type=int, default=3000)
     parser.add_argument("--store", action="store_true", help="go through the job and a SQLite store")
+    parser.add_argument("--weights", type=Path, default=None,
+                        help="role model to use (roles.json, .onnx or .npz; default: the shipped one)")
     args = parser.parse_args()
     papers = load_papers(args.papers)
+    classifier = RoleClassifier.load(args.weights) if args.weights else default_classifier()
     # loading the weights and the sentence encoder (ONNX session) is a one-off, not per paper
-    default_classifier().predict([["Warm-up sentence."]])
-    backend = ExtractiveSummarizer()
+    classifier.predict([["Warm-up sentence."]])
+    backend = ExtractiveSummarizer(classifier=classifier)
     started = time.perf_counter()
     if args.store:
         from paperradar.enrich.job import run_summarize

