@@ -63,22 +63,42 @@ def test_probabilities_are_per_sentence_and_normalised() -> None:
     assert clf.labels == LABELS
 
 
+def _random_net(vocab: Vocabulary, encoded_dim: int = 0, features: dict | None = None) -> bytes:
+    """A one-member network with random weights in the shipped layout (no torch needed)."""
+    from paperradar.enrich.roles.train import TrainConfig, export
+
+    cfg = TrainConfig(hidden=4, gru=3, members=1, minilm_tokens=8 if encoded_dim else 0)
+    rng = np.random.default_rng(0)
+    shapes = {"bag.weight": (len(vocab.terms) + 1, 4), "proj.weight": (4, 4 + encoded_dim + 4),
+              "proj.bias": (4,), "out.weight": (5, 10), "out.bias": (5,)}
+    for suffix in ("", "_reverse"):
+        shapes |= {f"gru.weight_ih_l0{suffix}": (9, 4), f"gru.weight_hh_l0{suffix}": (9, 3),
+                   f"gru.bias_ih_l0{suffix}": (9,), f"gru.bias_hh_l0{suffix}": (9,)}
+    state = {k: rng.normal(size=v).astype(np.float32) for k, v in shapes.items()}
+    return export(vocab, [state], cfg, [0.2] * 5, 0.0, features)
+
+
 def test_minilm_feature_path() -> None:
-    """The shipped weights name their sentence encoder; the classifier computes its vectors itself."""
-    clf = default_classifier()
-    features = clf.net.features
-    assert features["minilm_tokens"] == 8 and features["dim"] == 384
-    encoder = clf.net.encoder()
+    """Weights that name a sentence encoder get its vectors computed by the classifier itself."""
+    from paperradar.enrich.roles.model import RoleNet, sentence_encoder
+
+    probe = sentence_encoder({"minilm_tokens": 8})
+    assert probe is not None
+    features = {"minilm_tokens": 8, "dim": 384, "space": probe.space}
+    vocab = Vocabulary.fit(["we propose a new parser", "it beats the baseline"], min_df=1)
+    net = RoleNet.from_bytes(_random_net(vocab, 384, features))
+    assert net.features == features
+    encoder = net.encoder()
     assert encoder is not None and encoder.space == features["space"]
     enc = encoder.tokenizer.encode(" ".join(["word"] * 50))
     assert len(enc.ids) == 8 and enc.tokens[0] == "[CLS]" and enc.tokens[-1] == "[SEP]"
     abstract = ["Parsing is hard.", "We propose a new parser.", "It beats the baseline by 3 points."]
     vectors = encoder.embed(abstract)
     assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    given = clf.net.predict_proba([abstract], vectors)[0]
-    assert np.allclose(given, clf.predict_proba([abstract])[0], atol=1e-5)
+    given = net.predict_proba([abstract], vectors)[0]
+    assert np.allclose(given, net.predict_proba([abstract])[0], atol=1e-5)
     # the MiniLM input matters: zeroing it changes the probabilities
-    assert not np.allclose(given, clf.net.predict_proba([abstract], np.zeros_like(vectors))[0], atol=1e-3)
+    assert not np.allclose(given, net.predict_proba([abstract], np.zeros_like(vectors))[0], atol=1e-3)
 
 
 def test_weights_without_features_load_as_ngram_only(tmp_path: Path) -> None:
@@ -168,3 +188,32 @@ def test_train_roles_cli_missing_files(tmp_path: Path) -> None:
 
     res = CliRunner().invoke(train_group, ["roles", "--csabstruct", str(tmp_path)])
     assert res.exit_code == 1 and "train.jsonl: not found" in res.output
+
+
+SHIPPED_PROBE = ["Sentence classification is a core step of summarising papers.",
+                 "We study whether a small encoder can label roles.",
+                 "We fine-tune MiniLM over whole abstracts and average it with an n-gram network.",
+                 "On CSAbstruct it reaches 0.83 accuracy.",
+                 "Code is available online."]
+# recorded from the shipped bundle (tagger k=20 + n-gram BiGRU, weight 0.4) when it was committed
+SHIPPED_PROBS = [[0.901, 0.061, 0.021, 0.005, 0.012], [0.266, 0.486, 0.196, 0.029, 0.024],
+                 [0.060, 0.176, 0.500, 0.214, 0.049], [0.040, 0.033, 0.129, 0.564, 0.233],
+                 [0.016, 0.006, 0.020, 0.148, 0.810]]
+
+
+def test_shipped_bundle_loads_and_scores_as_recorded() -> None:
+    """The package's role model is the tagger + network bundle, and it scores a fixed abstract as
+    recorded (a swapped, truncated or re-quantised file would not)."""
+    clf = default_classifier()
+    assert clf.tagger is not None and clf.net is not None
+    assert clf.tagger.sentence_tokens == 20 and clf.tagger_weight == 0.4 and clf.net.features == {}
+    assert clf.predict([SHIPPED_PROBE]) == [["background", "objective", "method", "result", "other"]]
+    assert np.allclose(clf.predict_proba([SHIPPED_PROBE])[0], SHIPPED_PROBS, atol=0.01)
+
+
+def test_shipped_model_files_within_budget() -> None:
+    """Issue 14's budget: the package's model files together stay within 60 MB."""
+    package = Path(__file__).resolve().parents[1] / "paperradar"
+    sizes = {p.relative_to(package): p.stat().st_size for p in package.rglob("*")
+             if p.suffix in {".onnx", ".npz"}}
+    assert sizes and sum(sizes.values()) <= 60_000_000, sizes

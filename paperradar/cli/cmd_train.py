@@ -81,7 +81,7 @@ def roles(ctx: Context, directory: Path, output: Path | None, epochs: int | None
 @click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Checkpoints (one per epoch; a rerun with the same settings resumes). "
                    "Default: models/tagger-work in the data folder.")
-@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs (default 5).")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs (default 4).")
 @click.option("--layers", type=click.IntRange(1, 6), default=None,
               help="Keep the encoder's first N of its 6 layers (default 6; fewer = faster).")
 @click.option("--sentence-tokens", type=click.IntRange(min=4), default=None,

@@ -18,9 +18,12 @@ from paperradar.models import SUMMARY_FIELDS
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Also score the lead-sentence, by-position and whole-abstract baselines.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Score only the first N papers.")
+@click.option("--roles", "roles", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Role model for the extractive fields: roles.json, tagger .onnx or network .npz "
+                   "(default: the shipped one).")
 @click.option("--json", "as_json", is_flag=True, help="Print all figures as JSON.")
 @click.argument("more", nargs=-1, type=click.Path(path_type=Path))
-def command(against: tuple[Path, ...], baselines: bool, limit: int | None, as_json: bool,
+def command(against: tuple[Path, ...], baselines: bool, limit: int | None, roles: Path | None, as_json: bool,
             more: tuple[Path, ...]) -> None:
     """Share of the reference's Latin-script terms and numbers that each of our fields contains.
 
@@ -39,7 +42,10 @@ def command(against: tuple[Path, ...], baselines: bool, limit: int | None, as_js
     if limit:
         refs = refs[:limit]
     systems = ["extractive"] + (["lead", "position", "abstract"] if baselines else [])
-    results = {name: ev.score(refs, ev.SYSTEMS[name]) for name in systems}
+    makers = dict(ev.SYSTEMS)
+    if roles is not None:
+        makers["extractive"] = lambda part: ev.extractive_fields(part, roles=roles)
+    results = {name: ev.score(refs, makers[name]) for name in systems}
     results["ceiling (whole abstract, uncut)"] = ev.oracle_ceiling(refs)
     if as_json:
         echo_json({"papers": len(refs), "systems": results})

@@ -176,12 +176,14 @@ def abstract_baseline(refs: Sequence[Reference]) -> Iterator[dict[str, str]]:
         yield dict.fromkeys(SUMMARY_FIELDS, " ".join(ref.abstract.split()))
 
 
-def extractive_fields(refs: Sequence[Reference], batch: int = 256) -> Iterator[dict[str, str]]:
-    """Our extractive backend's fields."""
+def extractive_fields(refs: Sequence[Reference], batch: int = 256,
+                      roles: str | Path | None = None) -> Iterator[dict[str, str]]:
+    """Our extractive backend's fields (with the role model in ``roles``, else the shipped one)."""
     from paperradar.enrich.extractive import ExtractiveSummarizer
+    from paperradar.enrich.roles.inference import RoleClassifier
     from paperradar.models import Paper
 
-    backend = ExtractiveSummarizer()
+    backend = ExtractiveSummarizer(classifier=RoleClassifier.load(roles) if roles else None)
     for begin in range(0, len(refs), batch):
         part = refs[begin:begin + batch]
         papers = [Paper(r.arxiv_id, r.title, (), r.abstract, ()) for r in part]

@@ -44,7 +44,7 @@ class FinetuneConfig:
     max_tokens: int = DEFAULT_MAX_TOKENS
     sentence_tokens: int = DEFAULT_SENTENCE_TOKENS
     layers: int = 6  # keep the encoder's first N layers
-    epochs: int = 5
+    epochs: int = 4
     batch: int = 8  # abstracts (windows) per step
     lr: float = 5e-5
     head_lr: float = 1e-3
