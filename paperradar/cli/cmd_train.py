@@ -71,6 +71,14 @@ def roles(ctx: Context, directory: Path, output: Path | None, epochs: int | None
                    f"`paperradar eval roles --csabstruct {directory} --weights {output}`")
 
 
+def _place(info: dict[str, Any], output: Path) -> Path:
+    """Move the exported file from the work folder to ``output``; ``info`` then names it."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(info["output"], output)
+    info["output"] = str(output)
+    return output
+
+
 @command.command("tagger")
 @click.option("--csabstruct", "directory", required=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -121,10 +129,7 @@ def tagger(ctx: Context, directory: Path, output: Path | None, work_dir: Path | 
         info = finetune(directory, cfg, work, log=lambda m: click.echo(m, err=True))
     except (DatasetError, EmbeddingError) as exc:
         raise click.ClickException(str(exc)) from exc
-    output = output or ctx.data_dir / "models" / "roles-tagger.onnx"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(info["output"], output)
-    info["output"] = str(output)
+    output = _place(info, output or ctx.data_dir / "models" / "roles-tagger.onnx")
     if as_json:
         echo_json(info)
     else:
@@ -238,10 +243,7 @@ def embedder(ctx: Context, days_dir: Path | None, beir_dir: Path | None, beir_sp
                      log=lambda m: click.echo(m, err=True))
     except (DatasetError, EmbeddingError) as exc:
         raise click.ClickException(str(exc)) from exc
-    output = output or ctx.data_dir / "models" / "embedder.onnx"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(info["output"], output)
-    info["output"] = str(output)
+    output = _place(info, output or ctx.data_dir / "models" / "embedder.onnx")
     if as_json:
         echo_json(info)
     else:

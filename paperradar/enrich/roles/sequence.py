@@ -106,20 +106,11 @@ class SequenceTagger:
     """Scores abstracts with a fine-tuned, exported tagger (an ONNX file with its metadata)."""
 
     def __init__(self, path: str | Path, threads: int | None = None, batch_size: int = 16) -> None:
-        import onnxruntime as ort
-
-        from paperradar.embed import default_threads
+        from paperradar.embed import onnx_session
 
         self.path = Path(path)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or default_threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(str(self.path), sess_options=options,
-                                                providers=["CPUExecutionProvider"])
+            self.session = onnx_session(self.path, threads)
         except Exception as exc:  # onnxruntime raises its own untyped errors
             raise RoleModelError(f"{self.path}: not a loadable ONNX role model ({exc})") from exc
         raw = self.session.get_modelmeta().custom_metadata_map.get("paperradar")
