@@ -25,6 +25,7 @@ from paperradar.index.search import SearchIndex
 from paperradar.index.state import catch_up, check, read_state
 from paperradar.models import Listing, Paper
 from paperradar.store import GENERATION_KEY, open_store
+from paperradar.store.base import VECTOR_GENERATION_KEY
 
 NOW = "2026-06-01T00:00:00+00:00"
 WORDS = ["graph", "neural", "network", "language", "model", "retrieval", "robot", "vision", "speech",
@@ -275,6 +276,46 @@ def test_an_append_after_a_lost_line_keeps_the_rows_after_it(tmp_path: Path) -> 
     assert again.trusted == mark and again.parsed == 0 and again.ordered_keys() == got
 
 
+def test_a_catch_up_does_not_read_its_own_vectors_back_from_the_store(
+        store, built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It used to: the next catch-up read every vector the previous one had written (the whole
+    previous delta) looking for another writer's. Now it records the generation past its own, unless
+    another writer's vectors came in between (then those are read, and used, next time)."""
+    assert (read_state(built) or {})["store_vectors"] == int(store.get_meta(VECTOR_GENERATION_KEY))
+    read: list[str] = []
+    since = type(store).vectors_since
+
+    def counted(self, space, after=0, batch=5000):  # type: ignore[no-untyped-def]
+        for row in since(self, space, after, batch):
+            read.append(row.arxiv_id)
+            yield row
+
+    monkeypatch.setattr(type(store), "vectors_since", counted)
+    _ingest(store, [_paper(n) for n in range(BASE + DELTA + 1, BASE + 2 * DELTA + 1)], "2026-06-03")
+    assert catch_up(store, built, StableEmbedder(), chunk=16).embedded == DELTA and read == []
+    # another worker stores the vector of a paper's next version while this catch-up embeds
+    later = _paper(5, abstract="A future edit about quantum agents.")
+    worker = StableEmbedder()
+
+    class Interleaved(StableEmbedder):
+        def embed(self, texts: list[str]) -> np.ndarray:
+            if not self.calls:
+                from paperradar.index.state import content_hash, document_text
+
+                vector = np.ascontiguousarray(worker.embed([document_text(later)]), dtype="<f2")[0]
+                store.put_vectors(worker.space, worker.dim,
+                                  [(later.arxiv_id, content_hash(document_text(later)), vector.tobytes())])
+            return super().embed(texts)
+
+    _ingest(store, [_paper(n) for n in range(BASE + 2 * DELTA + 1, BASE + 3 * DELTA + 1)], "2026-06-04")
+    assert catch_up(store, built, Interleaved(), chunk=16).embedded == DELTA
+    assert later.arxiv_id not in read
+    _ingest(store, [], "2026-06-05", replace=[later])
+    report = catch_up(store, built, StableEmbedder(), chunk=16)
+    assert (report.embedded, report.from_store) == (0, 1)  # read back with ours, and used
+    assert later.arxiv_id in read
+
+
 # -- damage under the checkpoint is still found ---------------------------------------------------
 
 def _flip(path: Path, at: int) -> None:
@@ -345,7 +386,8 @@ def test_damage_under_the_checkpoint_is_found_and_repaired(
                                         "index", "--check"]).exit_code
         assert code == 1
     report = catch_up(store, built, StableEmbedder(), chunk=64)
-    assert report.embedded + report.from_store == embedded, report
+    # every lost row comes back from the store, however old (it used to: only the last run's rows)
+    assert (report.embedded, report.from_store) == (0, embedded), report
     # (whole lines cut off leave vectors without keys: dropped and re-embedded as after a crash)
     assert bool(report.repaired) == (file is not None and damage is not lost_last_lines), report.repaired
     assert_same_as_rebuild(store, built, tmp_path)

@@ -66,7 +66,7 @@ from paperradar.index.bm25 import (
 )
 from paperradar.index.dense import KEYS, META, VECTORS, Checkpoint, KeyScan, VectorStore
 from paperradar.models import Paper
-from paperradar.store.base import GENERATION_KEY, Store
+from paperradar.store.base import GENERATION_KEY, VECTOR_GENERATION_KEY, Store
 
 EMBED_CHUNK = 256
 STATE_VERSION = 2  # 1: no checksums, vectors keyed by line position
@@ -482,11 +482,14 @@ def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
 
 def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: bool, space: str,
                  embedder: str | None, complete: bool, dense_rows: int, meta_record: dict | None,
-                 store_vectors: int = 0, checked: dict | None = None, covers: bool = False) -> None:
+                 store_vectors: int = 0, checked: dict | None = None, covers: bool = False,
+                 whole: dict | None = None) -> dict:
     """``checked``: the vector store's checkpoint (``Checkpoint.as_dict``, or as an earlier state
     recorded it: appends never change the rows it covers); ``covers``: every paper of the
-    ``docs.jsonl`` written now has a vector among its rows."""
-    files = {name: _fingerprint(folder / name) for name in (DOCS, COUNTS, VOCAB)}
+    ``docs.jsonl`` written now has a vector among its rows. ``whole``: the fingerprints of the
+    keyword files as an earlier write of this run took them (unchanged since); returns them."""
+    whole = whole or {name: _fingerprint(folder / name) for name in (DOCS, COUNTS, VOCAB)}
+    files = dict(whole)
     if meta_record is not None:
         files[META] = meta_record
     if checked is not None and covers:
@@ -500,6 +503,7 @@ def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: 
         "stamped": True,  # built from a store whose papers carry their generation (migration 0006)
         "updated": now_iso(),
     }, indent=1))
+    return whole
 
 
 def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Progress | None = None,
@@ -562,8 +566,8 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
 
     # the keyword index is usable now; the dense side is marked as being built (the checkpoint
     # stays true while rows are appended: a rerun after a crash checks only the rows after it)
-    _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, False, 0, None,
-                 checked=old_state.get("dense_checked"))
+    whole = _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, False, 0,
+                         None, checked=old_state.get("dense_checked"))
     report.space = embedder.space
     vectors = VectorStore(folder)
     meta, why = vectors.read_meta()
@@ -600,8 +604,15 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
             old_keys = {(d.arxiv_id, d.digest) for d in health.docs or []}
             candidates = [d for d in infos if (d.arxiv_id, d.digest) not in old_keys]
     need = [d for d in candidates if (d.arxiv_id, d.digest) not in have]
+    counter: int | None = None  # the store's vector generation before reading from it
     if not rebuild:  # --rebuild starts over: embeds everything again
-        need, seen = _from_store(store, vectors, embedder, need, seen, chunk, report)
+        # a paper that had a vector (its row was damaged or cut off) may find it in the store under
+        # any generation: then read them all (a repair is linear anyway), else only those since ``seen``
+        old_keys = set() if scan.unnamed else {(d.arxiv_id, d.digest) for d in health.docs or []}
+        lost = any((d.arxiv_id, d.digest) in old_keys for d in need)
+        counter = int(store.get_meta(VECTOR_GENERATION_KEY) or 0)
+        need, seen = _from_store(store, vectors, embedder, need, 0 if lost else seen, chunk, report)
+    mine: list[int] = []  # the vector generations of our own writes to the store
     _texts_for(store, need, texts)
     t0 = time.perf_counter()
     done = 0
@@ -614,14 +625,18 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
             raise EmbeddingError(f"the embedder returned {len(vecs)} vectors for {len(part)} texts")
         if not store.read_only:  # the store first: a crash between the two re-reads, never re-embeds
             block = np.ascontiguousarray(vecs, dtype="<f2")
-            store.put_vectors(embedder.space, embedder.dim,
-                              [(d.arxiv_id, d.digest, block[i].tobytes()) for i, d in enumerate(part)])
+            rows = [(d.arxiv_id, d.digest, block[i].tobytes()) for i, d in enumerate(part)]
+            mine.append(store.put_vectors(embedder.space, embedder.dim, rows))
         vectors.append([(d.arxiv_id, d.digest) for d in part], vecs)
         done += len(part)
         if progress:
             progress(done, len(need))
     report.embedded = done
     report.embed_seconds = time.perf_counter() - t0
+    if counter is not None and seen <= counter and mine == list(range(counter + 1, counter + 1 + len(mine))):
+        # every vector up to ``counter`` was read, and the store took only ours since: the next
+        # catch-up need not read our own vectors back (it did: the whole previous delta each time)
+        seen = counter + len(mine)
     rows_now, covers = vectors.count(), True  # every paper has a vector now
     if rows_now > 1.25 * len(infos) + 100:
         wanted = {(d.arxiv_id, d.digest) for d in infos}
@@ -630,7 +645,7 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     checked = vectors.checked()
     _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, True,
                  rows_now, _fingerprint(vectors.meta_path), seen,
-                 checked=None if checked is None else checked.as_dict(), covers=covers)
+                 checked=None if checked is None else checked.as_dict(), covers=covers, whole=whole)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -640,7 +655,8 @@ def _from_store(store: Store, vectors: VectorStore, embedder: Embedder, need: li
     """Take the vectors another data folder (or worker) already stored for papers in ``need``: rows
     of the embedder's space written since generation ``seen``, for the same text. Returns what is
     still to embed and the generation read up to. Vectors of our own embeddings written later are
-    newer than ``seen`` too; reading them again next time finds nothing needed."""
+    newer than ``seen`` too: :func:`catch_up` records the generation past them when the store took
+    no other vectors in between (else the next catch-up reads them again and finds nothing needed)."""
     wanted = {(d.arxiv_id, d.digest) for d in need}
     top = seen
     keys: list[tuple[str, str]] = []
