@@ -350,7 +350,7 @@ def dump(location: str, data_dir: Path, index: bool, embedder: object | None = N
         out: dict = {name: table_rows(store, name) for name in TABLE_NAMES}
         if index:
             folder = data_dir / "index"
-            health = check(folder, deep=True)
+            health = check(folder, deep=True, full=True)  # trusting no checkpoint the run wrote
             out["index_ok"] = health.ok
             out["index_problems"] = [str(p) for p in health.problems]
             found = SearchIndex.open(store, folder, embedder=embedder)  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ def command(ctx: Context, embedder_spec: str | None, no_dense: bool, check_only:
     store = ctx.store()
     folder = ctx.index_folder()
     if check_only:
-        health = check(folder, deep=True)
+        health = check(folder, deep=True, full=True)  # every line and vector, no checkpoint trusted
         if as_json:
             echo_json(health.as_dict())
         elif health.ok:

@@ -11,13 +11,24 @@ Layout of the index folder (``index/`` in the data folder):
 - ``state.json``: written last, atomically: the store generation it matches,
   and for every file written whole its size and CRC-32 plus the row counts
   (papers, terms, vectors), so that :func:`check` notices any file that was
-  truncated, replaced or lost since.
+  truncated, replaced or lost since; and ``dense_checked``, the vector store's
+  :class:`~paperradar.index.dense.Checkpoint` (rows proven intact, and the size
+  and CRC-32 of the bytes of both vector files holding them) with the
+  fingerprint of the ``docs.jsonl`` whose every paper has a vector among them.
 
 Every whole file is written atomically (:mod:`paperradar.files`); the vector
 store is append-only and checks itself line by line. :func:`check` reports
 each problem with the file it is in; :func:`catch_up` repairs what it can
 (drops damaged vector rows and re-embeds only those papers, rebuilds a damaged
 keyword index from the store) and ``rebuild=True`` starts over.
+
+The vector rows the checkpoint covers are checked by one CRC pass over their
+bytes (C speed) instead of line by line, and, while ``docs.jsonl`` is the one it
+was written with, their keys are not read at all: so a catch-up parses only the
+key lines of its own delta and its dense side does not grow with the index.
+Any change to those bytes (truncation, an edit, a replaced file) fails the CRC
+and the check falls back to every line; ``check(full=True)`` (``index --check``)
+ignores the checkpoint and verifies every line and vector independently.
 
 Ingest bumps the store's ``papers.generation`` meta key when papers are new
 or changed, so a search can tell cheaply that the index is behind.
@@ -53,9 +64,9 @@ from paperradar.index.bm25 import (
     parse_vocab,
     resize,
 )
-from paperradar.index.dense import KEYS, META, VECTORS, KeyScan, VectorStore
+from paperradar.index.dense import KEYS, META, VECTORS, Checkpoint, KeyScan, VectorStore
 from paperradar.models import Paper
-from paperradar.store.base import GENERATION_KEY, Store
+from paperradar.store.base import GENERATION_KEY, VECTOR_GENERATION_KEY, Store
 
 EMBED_CHUNK = 256
 STATE_VERSION = 2  # 1: no checksums, vectors keyed by line position
@@ -254,11 +265,13 @@ def _read_state(folder: Path) -> tuple[dict | None, str]:
     return state, ""
 
 
-def check(folder: Path, deep: bool = False) -> Health:
+def check(folder: Path, deep: bool = False, full: bool = False) -> Health:
     """Check the index in ``folder`` against its state file: every whole file's size
     and checksum, row counts, every vector key line, and that each paper has an intact
     vector. ``deep`` also verifies every vector's checksum (what ``index --check`` and
-    ``index`` do; a search skips it)."""
+    ``index`` do; a search skips it). Vector rows covered by the checkpoint in the state
+    file are checked by the CRC of their bytes instead, unless ``full`` (``index --check``):
+    then every line and vector is checked again, trusting nothing written before."""
     health = Health(folder)
     if folder.exists() and not folder.is_dir():
         health.problems.append(Problem("index", folder.name,
@@ -277,7 +290,7 @@ def check(folder: Path, deep: bool = False) -> Health:
     rows = state.get("rows") or {}
     _check_keyword(health, rows)
     if health.dense_wanted:
-        _check_dense(health, rows, deep)
+        _check_dense(health, rows, deep, full)
     return health
 
 
@@ -316,7 +329,15 @@ def _check_keyword(health: Health, rows: dict) -> None:
             health.counts = resize(health.counts, max(len(health.vocab), 1))
 
 
-def _check_dense(health: Health, rows: dict, deep: bool) -> None:
+def _covers_docs(state: dict, health: Health) -> bool:
+    """Whether every paper of the (verified) ``docs.jsonl`` has a vector among the rows of the
+    state's checkpoint: the catch-up that wrote both said so, for this very file."""
+    checked = state.get("dense_checked") or {}
+    return bool(state.get("complete")) and health.docs is not None and checked.get("docs") is not None \
+        and checked.get("docs") == (state.get("files") or {}).get(DOCS)
+
+
+def _check_dense(health: Health, rows: dict, deep: bool, full: bool = False) -> None:
     state = health.state or {}
     store = VectorStore(health.folder)
     meta, why = store.read_meta()
@@ -331,15 +352,17 @@ def _check_dense(health: Health, rows: dict, deep: bool) -> None:
         health.problems.append(Problem("dense", META, f"names the space {meta['space']}, the index was "
                                                        f"built in {state.get('space')}"))
         return
-    scan = health.vectors = store.scan(verify_vectors=deep)
+    trusted = None if full else Checkpoint.from_dict(state.get("dense_checked"))
+    covers = trusted is not None and _covers_docs(state, health)
+    scan = health.vectors = store.scan(verify_vectors=deep, trusted=trusted, names=not covers)
     health.problems.extend(Problem("dense", f, m) for f, m in scan.problems)
     recorded = int(rows.get("dense") or 0) if state.get("complete") else 0
     if recorded and not store.keys_path.is_file():
         health.problems.append(Problem("dense", KEYS, "is missing"))
-    elif len(scan.rows) < recorded:
-        health.problems.append(Problem("dense", KEYS, f"holds {len(scan.rows)} intact rows, {STATE} recorded "
+    elif scan.intact < recorded:
+        health.problems.append(Problem("dense", KEYS, f"holds {scan.intact} intact rows, {STATE} recorded "
                                                        f"{rows.get('dense')} (truncated)"))
-    if health.docs is not None:
+    if health.docs is not None and not scan.unnamed:  # unnamed: every paper is among those rows
         have = set(scan.rows.values())
         health.dense_missing = sum((d.arxiv_id, d.digest) not in have for d in health.docs)
         if health.dense_missing:
@@ -459,18 +482,28 @@ def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
 
 def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: bool, space: str,
                  embedder: str | None, complete: bool, dense_rows: int, meta_record: dict | None,
-                 store_vectors: int = 0) -> None:
-    files = {name: _fingerprint(folder / name) for name in (DOCS, COUNTS, VOCAB)}
+                 store_vectors: int = 0, checked: dict | None = None, covers: bool = False,
+                 whole: dict | None = None) -> dict:
+    """``checked``: the vector store's checkpoint (``Checkpoint.as_dict``, or as an earlier state
+    recorded it: appends never change the rows it covers); ``covers``: every paper of the
+    ``docs.jsonl`` written now has a vector among its rows. ``whole``: the fingerprints of the
+    keyword files as an earlier write of this run took them (unchanged since); returns them."""
+    whole = whole or {name: _fingerprint(folder / name) for name in (DOCS, COUNTS, VOCAB)}
+    files = dict(whole)
     if meta_record is not None:
         files[META] = meta_record
+    if checked is not None and covers:
+        checked = {**checked, "docs": files[DOCS]}
     atomic_write(folder / STATE, json.dumps({
         "format": STATE_VERSION, "generation": generation, "papers": papers, "space": space,
         "dense": dense, "embedder": embedder, "complete": complete,
         "rows": {"docs": papers, "terms": terms, "dense": dense_rows}, "files": files,
         "store_vectors": store_vectors,  # the store's vector generation this index has read up to
+        "dense_checked": checked,  # vector rows proven intact (see dense.Checkpoint)
         "stamped": True,  # built from a store whose papers carry their generation (migration 0006)
         "updated": now_iso(),
     }, indent=1))
+    return whole
 
 
 def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Progress | None = None,
@@ -526,37 +559,60 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
         _write_state(folder, generation, len(infos), len(vocab), bool(old_state.get("dense")),
                      old_state.get("space") or "", old_state.get("embedder"), bool(old_state.get("complete")),
                      int((old_state.get("rows") or {}).get("dense") or 0),
-                     (old_state.get("files") or {}).get(META), int(old_state.get("store_vectors") or 0))
+                     (old_state.get("files") or {}).get(META), int(old_state.get("store_vectors") or 0),
+                     old_state.get("dense_checked"))  # its "docs" no longer matches if papers changed
         report.seconds = time.perf_counter() - started
         return report
 
-    # the keyword index is usable now; the dense side is marked as being built
-    _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, False, 0, None)
+    # the keyword index is usable now; the dense side is marked as being built (the checkpoint
+    # stays true while rows are appended: a rerun after a crash checks only the rows after it)
+    whole = _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, False, 0,
+                         None, checked=old_state.get("dense_checked"))
     report.space = embedder.space
     vectors = VectorStore(folder)
     meta, why = vectors.read_meta()
     seen = int(old_state.get("store_vectors") or 0) if old_state.get("complete") else 0
-    scan: KeyScan | None = None
+    scan: KeyScan
     if meta is None or meta.get("space") != embedder.space or int(meta.get("dim", 0)) != embedder.dim:
         seen = 0
         report.reembedded_all = meta is not None
         if meta is None and (vectors.keys_path.exists() or vectors.vec_path.exists()):
             report.repaired.append(f"{META} {why}: every paper re-embedded")
         vectors.reset(embedder.space, embedder.dim)
+        scan = vectors.scan(verify_vectors=True)  # empty
     else:
-        # the self-check above verified every vector already (same files: nothing wrote in between)
+        # the self-check above verified every vector already (same files: nothing wrote in between);
+        # the rows of its checkpoint by their CRC, the others line by line
         scan = health.vectors if health.vectors is not None else vectors.scan(verify_vectors=True)
-        if scan.problems or scan.tail_rows:
+        if scan.problems or scan.tail_rows or scan.intact != scan.prefix:  # (out of order: rewritten)
             dropped = vectors.repair(scan)
             if scan.problems:
                 damage = "; ".join(f"{f} {m}" for f, m in scan.problems)
                 report.repaired.append(f"dense index repaired ({damage}): {dropped} damaged rows dropped, "
                                        "their papers re-embedded")
-            scan = vectors.scan()
-    have = set((scan or vectors.scan()).rows.values())
-    need = [d for d in infos if (d.arxiv_id, d.digest) not in have]
+            scan = vectors.scan(verify_vectors=True, trusted=vectors.checked())  # what repair kept: CRCs only
+    vectors.resume(scan)  # appends start where the scan ended, and extend its checkpoint
+    have = set(scan.rows.values())
+    candidates = infos
+    if scan.unnamed:
+        # the rows before the checkpoint hold a vector for every paper of the old docs.jsonl (the state
+        # file says so, see check) and their keys were not read: only papers new to it can lack one (a
+        # paper whose text went back to an older one those rows still hold is embedded again)
+        if old_docs is health.docs:  # the keyword side has matched them already
+            candidates = [infos[i] for i in fresh]
+        else:
+            old_keys = {(d.arxiv_id, d.digest) for d in health.docs or []}
+            candidates = [d for d in infos if (d.arxiv_id, d.digest) not in old_keys]
+    need = [d for d in candidates if (d.arxiv_id, d.digest) not in have]
+    counter: int | None = None  # the store's vector generation before reading from it
     if not rebuild:  # --rebuild starts over: embeds everything again
-        need, seen = _from_store(store, vectors, embedder, need, seen, chunk, report)
+        # a paper that had a vector (its row was damaged or cut off) may find it in the store under
+        # any generation: then read them all (a repair is linear anyway), else only those since ``seen``
+        old_keys = set() if scan.unnamed else {(d.arxiv_id, d.digest) for d in health.docs or []}
+        lost = any((d.arxiv_id, d.digest) in old_keys for d in need)
+        counter = int(store.get_meta(VECTOR_GENERATION_KEY) or 0)
+        need, seen = _from_store(store, vectors, embedder, need, 0 if lost else seen, chunk, report)
+    mine: list[int] = []  # the vector generations of our own writes to the store
     _texts_for(store, need, texts)
     t0 = time.perf_counter()
     done = 0
@@ -569,21 +625,27 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
             raise EmbeddingError(f"the embedder returned {len(vecs)} vectors for {len(part)} texts")
         if not store.read_only:  # the store first: a crash between the two re-reads, never re-embeds
             block = np.ascontiguousarray(vecs, dtype="<f2")
-            store.put_vectors(embedder.space, embedder.dim,
-                              [(d.arxiv_id, d.digest, block[i].tobytes()) for i, d in enumerate(part)])
+            rows = [(d.arxiv_id, d.digest, block[i].tobytes()) for i, d in enumerate(part)]
+            mine.append(store.put_vectors(embedder.space, embedder.dim, rows))
         vectors.append([(d.arxiv_id, d.digest) for d in part], vecs)
         done += len(part)
         if progress:
             progress(done, len(need))
     report.embedded = done
     report.embed_seconds = time.perf_counter() - t0
-    scan = vectors.scan()
-    wanted = {(d.arxiv_id, d.digest) for d in infos}
-    if len(scan.rows) > 1.25 * len(wanted) + 100:
-        vectors.compact(wanted)
-        scan = vectors.scan()
+    if counter is not None and seen <= counter and mine == list(range(counter + 1, counter + 1 + len(mine))):
+        # every vector up to ``counter`` was read, and the store took only ours since: the next
+        # catch-up need not read our own vectors back (it did: the whole previous delta each time)
+        seen = counter + len(mine)
+    rows_now, covers = vectors.count(), True  # every paper has a vector now
+    if rows_now > 1.25 * len(infos) + 100:
+        wanted = {(d.arxiv_id, d.digest) for d in infos}
+        covers = vectors.compact(wanted) == len(wanted)  # (it drops a vector found damaged meanwhile)
+        rows_now = vectors.count()
+    checked = vectors.checked()
     _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, True,
-                 len(scan.rows), _fingerprint(vectors.meta_path), seen)
+                 rows_now, _fingerprint(vectors.meta_path), seen,
+                 checked=None if checked is None else checked.as_dict(), covers=covers, whole=whole)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -593,7 +655,8 @@ def _from_store(store: Store, vectors: VectorStore, embedder: Embedder, need: li
     """Take the vectors another data folder (or worker) already stored for papers in ``need``: rows
     of the embedder's space written since generation ``seen``, for the same text. Returns what is
     still to embed and the generation read up to. Vectors of our own embeddings written later are
-    newer than ``seen`` too; reading them again next time finds nothing needed."""
+    newer than ``seen`` too: :func:`catch_up` records the generation past them when the store took
+    no other vectors in between (else the next catch-up reads them again and finds nothing needed)."""
     wanted = {(d.arxiv_id, d.digest) for d in need}
     top = seen
     keys: list[tuple[str, str]] = []
