@@ -19,13 +19,11 @@ Relevance floor (see docs/search.md): results are cut, never padded.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from paperradar.blas import one_blas_thread
 from paperradar.index import MODES
 from paperradar.index.bm25 import BM25
 from paperradar.index.dense import FlatIndex, IVFIndex, top_k
@@ -49,17 +47,6 @@ class Hit:
     score: float
     bm25: float
     cosine: float | None
-
-
-@lru_cache(maxsize=1)
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def one_blas_thread() -> AbstractContextManager:
-    """Query-time products are memory-bound matrix-vector products: one BLAS thread
-    is as fast and, on a busy machine, far faster than several waiting on each other."""
-    return _controller().limit(limits=1, user_api="blas")
 
 
 def _z(values: np.ndarray) -> np.ndarray:

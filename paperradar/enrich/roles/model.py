@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paperradar.blas import one_blas_thread
 from paperradar.enrich.roles.features import Vocabulary, position_features
 
 if TYPE_CHECKING:
@@ -107,22 +108,41 @@ class RoleNet:
         return np.tanh(np.concatenate(parts, axis=1) @ p["proj.weight"].T + p["proj.bias"])
 
     @staticmethod
-    def _gru(p: dict[str, np.ndarray], xs: np.ndarray, suffix: str, reverse: bool) -> np.ndarray:
+    def _gru(p: dict[str, np.ndarray], seqs: Sequence[np.ndarray], suffix: str,
+             reverse: bool) -> list[np.ndarray]:
+        """One GRU direction over every abstract of a batch at once, hidden states per sentence.
+
+        Abstracts run side by side, longest first, so at step ``t`` the still-running ones are
+        the first rows: one (rows, H) product per step instead of one vector product per
+        sentence per abstract, which is what made the network a tenth of the summarizer's time.
+        Each row only ever sees its own sentences, so padding changes nothing.
+        """
         w_ih, w_hh = p[f"gru.weight_ih_l0{suffix}"], p[f"gru.weight_hh_l0{suffix}"]
         b_ih, b_hh = p[f"gru.bias_ih_l0{suffix}"], p[f"gru.bias_hh_l0{suffix}"]
         hidden = w_hh.shape[1]
-        gi = xs @ w_ih.T + b_ih  # (T, 3H), gates in torch order r, z, n
-        h = np.zeros(hidden, dtype=np.float32)
-        out = np.zeros((len(xs), hidden), dtype=np.float32)
-        order = range(len(xs) - 1, -1, -1) if reverse else range(len(xs))
-        for t in order:
-            gh = w_hh @ h + b_hh
-            r = _sigmoid(gi[t, :hidden] + gh[:hidden])
-            z = _sigmoid(gi[t, hidden:2 * hidden] + gh[hidden:2 * hidden])
-            n = np.tanh(gi[t, 2 * hidden:] + r * gh[2 * hidden:])
-            h = (1.0 - z) * n + z * h
-            out[t] = h
-        return out
+        order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
+        lengths = np.array([len(seqs[i]) for i in order], dtype=np.int64)
+        steps = int(lengths[0]) if len(lengths) else 0
+        xs = np.zeros((len(seqs), steps, seqs[order[0]].shape[1] if steps else 0), dtype=np.float32)
+        for row, i in enumerate(order):
+            xs[row, :len(seqs[i])] = seqs[i][::-1] if reverse else seqs[i]
+        gi = xs @ w_ih.T + b_ih  # (B, T, 3H), gates in torch order r, z, n
+        h = np.zeros((len(seqs), hidden), dtype=np.float32)
+        out = np.zeros((len(seqs), steps, hidden), dtype=np.float32)
+        for t in range(steps):
+            m = int(np.count_nonzero(lengths > t))  # lengths are sorted: the first m rows run
+            gh = h[:m] @ w_hh.T + b_hh
+            g = gi[:m, t]
+            r = _sigmoid(g[:, :hidden] + gh[:, :hidden])
+            z = _sigmoid(g[:, hidden:2 * hidden] + gh[:, hidden:2 * hidden])
+            n = np.tanh(g[:, 2 * hidden:] + r * gh[:, 2 * hidden:])
+            h[:m] = (1.0 - z) * n + z * h[:m]
+            out[:m, t] = h[:m]
+        result: list[np.ndarray] = [np.zeros((0, hidden), dtype=np.float32)] * len(seqs)
+        for row, i in enumerate(order):
+            states = out[row, :len(seqs[i])]
+            result[i] = states[::-1] if reverse else states
+        return result
 
     def predict_proba(self, abstracts: Sequence[Sequence[str]],
                       encoded: np.ndarray | None = None) -> list[np.ndarray]:
@@ -140,21 +160,20 @@ class RoleNet:
             encoder = self.encoder()
             encoded = encoder.embed(flat) if encoder is not None else None
         total = [np.zeros((len(a), len(self.labels)), dtype=np.float32) for a in abstracts]
-        for p in self.members:
-            vecs = self.sentence_vectors(p, bags, pos, encoded)
-            start = 0
-            for k, abstract in enumerate(abstracts):
-                n = len(abstract)
-                if n == 0:
-                    continue
-                xs = vecs[start:start + n]
-                start += n
-                forward, backward = self._gru(p, xs, "", False), self._gru(p, xs, "_reverse", True)
-                h = np.concatenate([forward, backward, xs], axis=1)
+        spans = [(k, len(a)) for k, a in enumerate(abstracts) if len(a)]
+        with one_blas_thread():  # small per-step products: one thread is faster
+            for p in self.members:
+                vecs = self.sentence_vectors(p, bags, pos, encoded)
+                starts = np.cumsum([0] + [n for _, n in spans])
+                seqs = [vecs[starts[j]:starts[j + 1]] for j in range(len(spans))]
+                forward, backward = self._gru(p, seqs, "", False), self._gru(p, seqs, "_reverse", True)
+                h = np.concatenate([np.concatenate(forward), np.concatenate(backward), vecs], axis=1)
                 logits = h @ p["out.weight"].T + p["out.bias"]
                 logits -= logits.max(axis=1, keepdims=True)
                 e = np.exp(logits)
-                total[k] += e / e.sum(axis=1, keepdims=True)
+                probs = e / e.sum(axis=1, keepdims=True)
+                for j, (k, _) in enumerate(spans):
+                    total[k] += probs[starts[j]:starts[j + 1]]
         out = [t / len(self.members) for t in total]
         if self.prior is not None and self.prior_correction:
             factor = self.prior ** -self.prior_correction
