@@ -25,6 +25,7 @@ from paperradar.digest.topic.model import Theme, TopicPaper
 from paperradar.index.text import stem, words
 
 MIN_THEMES, MAX_THEMES = 3, 8
+SUPPORT_SHARE = 0.2  # a label term occurs in at least this share of its theme's papers (and 2)
 JOIN_COSINE = 0.25  # a paper of a dissolved theme joins the nearest theme above this cosine
 _GENERIC_TERMS = """
 paper papers propose proposed proposes approach approaches method methods model models result results based
@@ -91,10 +92,15 @@ def _spellings(texts: list[str]) -> dict[str, str]:
 
 
 def label_terms(texts_by_theme: list[list[str]], query: str, top: int = 6) -> list[list[str]]:
-    """The most distinctive terms of each theme, c-TF-IDF ranked, overlaps removed."""
+    """The most distinctive terms of each theme, c-TF-IDF ranked, overlaps removed.
+
+    A term must also be *shared*: found in at least :func:`min_support` of the theme's papers.
+    c-TF-IDF alone favours a word one paper repeats ("EO-WM" five times in one abstract), which
+    names that paper, not the theme; requiring support makes the label say what the papers
+    have in common (and raised the labels' NPMI coherence, docs/benchmarks.md).
+    """
     from sklearn.feature_extraction.text import CountVectorizer
 
-    docs = [" ".join(t) for t in texts_by_theme]
     qwords = [w.lower() for w in words(query)]
     qstems = {stem(w) for w in qwords}
     # the query's initials too: "large language model" -> llm, llms
@@ -104,18 +110,26 @@ def label_terms(texts_by_theme: list[list[str]], query: str, top: int = 6) -> li
             qstems |= {initials, initials + "s"}
     vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words="english", lowercase=True,
                                  token_pattern=r"(?u)\b[A-Za-z][A-Za-z0-9-]+\b")
-    counts = vectorizer.fit_transform(docs).toarray().astype(np.float64)
+    flat = [t for texts in texts_by_theme for t in texts]
+    if not flat:
+        return [[] for _ in texts_by_theme]
+    per_paper = vectorizer.fit_transform(flat).tocsr()
+    bounds = np.cumsum([0] + [len(t) for t in texts_by_theme])
+    counts = np.vstack([np.asarray(per_paper[a:b].sum(axis=0)).ravel() if b > a else
+                        np.zeros(per_paper.shape[1]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    support = np.vstack([np.asarray((per_paper[a:b] > 0).sum(axis=0)).ravel() if b > a else
+                         np.zeros(per_paper.shape[1]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
     vocab = vectorizer.get_feature_names_out()
     keep = np.array([not any(p in GENERIC or stem(p) in qstems or len(p) < 3 for p in term.split())
                      for term in vocab], dtype=bool)
+    counts = counts.astype(np.float64)
     tf = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
     freq = counts.sum(axis=0)
-    avg = counts.sum() / max(len(docs), 1)
+    avg = counts.sum() / max(len(texts_by_theme), 1)
     idf = np.log(1 + avg / np.clip(freq, 1, None))
     score = tf * idf * keep
-    # a bigram must occur at least twice in its theme to stand for it
-    bigram = np.array([" " in t for t in vocab], dtype=bool)
-    score[(counts < 2) & bigram] = 0.0
+    for row, texts in enumerate(texts_by_theme):
+        score[row, support[row] < min_support(len(texts))] = 0.0
     labels: list[list[str]] = []
     for row in score:
         chosen: list[str] = []
@@ -129,6 +143,11 @@ def label_terms(texts_by_theme: list[list[str]], query: str, top: int = 6) -> li
             chosen.append(term)
         labels.append(chosen)
     return labels
+
+
+def min_support(papers: int) -> int:
+    """Papers of a theme a label term must occur in: 2, and a fifth of a larger theme."""
+    return 1 if papers < 2 else max(2, math.ceil(SUPPORT_SHARE * papers))
 
 
 def pretty(term: str, spell: dict[str, str]) -> str:
