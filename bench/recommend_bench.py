@@ -1,7 +1,7 @@
 """Personal ranking benchmark: the author-continuation task (issue 11, "Measured").
 
     PYTHONPATH=. nice python bench/recommend_bench.py --db /tmp/rank_bench/papers.db [--max-authors N]
-        [--cut DATE] [--sweep] [--feedback 3] [--json OUT]
+        [--cut DATE] [--sweep] [--feedback 3] [--feedback-variant SPEC] [--json OUT]
 
 For every author with at least 3 papers first listed before the cut date and at least 1 after,
 the profile is that author's earlier papers (as seed papers), the targets are the later ones and
@@ -29,7 +29,9 @@ Ranks use the full ordering (the calibrated cut is reported separately as how ma
 it). Feedback (``--feedback R``): R rounds; each shows the top 10 unjudged candidates, thumbs-up
 on the targets shown and thumbs-down on the top 3 non-targets shown, refits, reranks. Reported:
 targets found in the R x 10 shown, and nDCG@10 on what is left unjudged, against the same
-ranker without feedback on the same residual set.
+ranker without feedback on the same residual set. ``--feedback-variant SPEC`` (repeatable) runs
+the sessions with those ``Params`` overrides instead (e.g. ``down_weight=1,down_authors=none``),
+``--feedback-limit N`` on the first N authors of ``--feedback-half`` only.
 
 Cached under ``--cache`` (default /tmp/rank_bench/cache): arxiv-sanity-lite's tf-idf matrices.
 """
@@ -289,13 +291,29 @@ def ours_parts(b: Bench, t: Task, p: Params) -> tuple[Ranker, dict[str, np.ndarr
     return r, parts
 
 
+FEEDBACK_ONLY = {"down_weight": 0.0, "down_share": 0.0, "up_weight": 0.0, "w_down_dense": 0.0,
+                 "up_authors": "all", "down_authors": "none"}  # Params fields only feedback changes
+
+
+def static_parts(b: Bench, t: Task, p: Params) -> dict[str, np.ndarray]:
+    """The ranker's parts without feedback, cached across feedback variants (which cannot change
+    them) and shared by ours and ours-content (the same fit; content-only has no ``lib_author``)."""
+    key = (t.name, replace(p, use_authors=True, **FEEDBACK_ONLY))
+    cache = b.info.setdefault("static_parts", {})
+    if key not in cache:
+        cache[key] = ours_parts(b, t, replace(p, use_authors=True))[1]
+    parts = dict(cache[key])
+    if not p.use_authors:
+        parts["lib_author"] = np.zeros_like(parts["lib_author"])
+    return parts
+
+
 def feedback_run(b: Bench, t: Task, p: Params, rounds: int) -> dict:
     """Simulated sessions: static ranking vs refitting on the thumbs after each round."""
     n = len(b.cand_rows)
     targets = set(int(x) for x in t.targets)
     cands = cand_corpus(b)
-    r0 = ranker_for(b, t, p)
-    static = weigh(r0.parts(cands)[1], p, n)
+    static = weigh(static_parts(b, t, p), p, n)
     order0 = np.argsort(-static, kind="stable")
     static_found = len(targets & set(int(x) for x in order0[:rounds * SHOW]))
     judged: set[int] = set()
@@ -394,6 +412,36 @@ def sweep_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def overrides(base: Params, spec: str) -> dict:
+    """``"C=10,full_names=True"`` -> ``{"C": 10.0, "full_names": True}`` (types from ``base``)."""
+    over = {}
+    for kv in spec.split(","):
+        k, v = kv.split("=", 1)
+        cur = getattr(base, k)
+        over[k] = (v == "True") if isinstance(cur, bool) else type(cur)(v)
+    return over
+
+
+def feedback_figures(b: Bench, tasks: list[Task], p: Params, rounds: int) -> dict:
+    """:func:`feedback_run` for every task, summed (found) and averaged (residual) per half."""
+    t0 = time.perf_counter()
+    per = {t.name: feedback_run(b, t, p, rounds) for t in tasks}
+    fb: dict = {}
+    for h in ("tune", "report"):
+        rows = [per[t.name] for t in tasks if t.half == h]
+        if not rows:
+            continue
+        res_rows = [r for r in rows if "residual_static" in r]
+        fb[h] = {"authors": len(rows),
+                 "found_static": int(sum(r["found_static"] for r in rows)),
+                 "found_feedback": int(sum(r["found_feedback"] for r in rows)),
+                 "residual_authors": len(res_rows),
+                 "residual_static": mean_metrics([r["residual_static"] for r in res_rows]),
+                 "residual_feedback": mean_metrics([r["residual_feedback"] for r in res_rows])}
+    fb["seconds"] = round(time.perf_counter() - t0)
+    return fb
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", default="/tmp/rank_bench/papers.db")
@@ -407,6 +455,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sweep", action="store_true", help="try every variant on the tune half")
     ap.add_argument("--feedback", type=int, default=3, help="simulated feedback rounds (0: none)")
     ap.add_argument("--feedback-half", default="both", choices=("both", "tune", "report"))
+    ap.add_argument("--feedback-variant", action="append", default=[],
+                    help="run the feedback rounds with these Params overrides instead (repeatable), "
+                         "e.g. down_weight=0.5,up_weight=2; 'shipped' for none")
+    ap.add_argument("--feedback-limit", type=int, default=0,
+                    help="feedback on the first N authors of the half only (0: all)")
+    ap.add_argument("--feedback-methods", default="ours,ours-content")
     ap.add_argument("--set", action="append", default=[], help="Params override for ours, e.g. w_clf=2")
     ap.add_argument("--fit", action="append", default=[],
                     help="sweep these fit variants instead, e.g. C=10,full_names=True (repeatable)")
@@ -418,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     b = load(args.db, args.data_dir, args.cut, args.after_days, args.max_authors, args.max_papers, args.seed,
              Path(args.cache))
-    info = {k: v for k, v in b.info.items() if k != "cands"}
+    info = dict(b.info)
     print(json.dumps(info), file=sys.stderr, flush=True)
     print(f"loaded in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     base = Params()
@@ -429,12 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         FIT_VARIANTS.clear()
         for spec in args.fit:
-            over = {}
-            for kv in spec.split(","):
-                k, v = kv.split("=", 1)
-                cur = getattr(base, k)
-                over[k] = (v == "True") if isinstance(cur, bool) else type(cur)(v)
-            FIT_VARIANTS["fit:" + spec] = over
+            FIT_VARIANTS["fit:" + spec] = overrides(base, spec)
     for spec in args.grid:
         k, v = spec.split("=", 1)
         WEIGHT_GRID[k] = [float(x) for x in v.split(",")]
@@ -470,25 +519,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             raise SystemExit(f"unknown method {m}")
     if args.feedback:
-        for m in ("ours", "ours-content"):
-            p = replace(base, use_authors=m == "ours")
-            fb_tasks = [t for t in b.tasks if args.feedback_half in ("both", t.half)]
-            per = {t.name: feedback_run(b, t, p, args.feedback) for t in fb_tasks}
-            fb: dict = {}
-            for h in ("tune", "report"):
-                rows = [per[t.name] for t in fb_tasks if t.half == h]
-                if not rows:
-                    continue
-                res_rows = [r for r in rows if "residual_static" in r]
-                fb[h] = {"authors": len(rows),
-                         "found_static": int(sum(r["found_static"] for r in rows)),
-                         "found_feedback": int(sum(r["found_feedback"] for r in rows)),
-                         "residual_authors": len(res_rows),
-                         "residual_static": mean_metrics([r["residual_static"] for r in res_rows]),
-                         "residual_feedback": mean_metrics([r["residual_feedback"] for r in res_rows])}
-            results["feedback"] = results.get("feedback", {})
-            results["feedback"][m] = fb
-            print(f"  feedback {m}: {json.dumps(fb)}", file=sys.stderr, flush=True)
+        fb_tasks = [t for t in b.tasks if args.feedback_half in ("both", t.half)]
+        if args.feedback_limit:
+            fb_tasks = fb_tasks[:args.feedback_limit]
+        variants = {spec: ({} if spec == "shipped" else overrides(base, spec))
+                    for spec in args.feedback_variant}
+        for spec, over in (variants or {"": {}}).items():
+            for m in args.feedback_methods.split(","):
+                p = replace(base, **over, use_authors=m == "ours")
+                fb = feedback_figures(b, fb_tasks, p, args.feedback)
+                name = f"{m} [{spec}]" if spec else m
+                results.setdefault("feedback", {})[name] = fb
+                print(f"  feedback {name}: {json.dumps(fb)}", file=sys.stderr, flush=True)
     if args.sweep:
         results["sweep"] = sweep(b, base, [t for t in b.tasks if t.half == "tune"])
         print(sweep_table(results["sweep"]), file=sys.stderr, flush=True)

@@ -1,7 +1,9 @@
 """Thumbs up, thumbs down, save: the reader's verdicts, which the next ranking learns from.
 
-``up`` and ``save`` make the paper a positive (beside the library) for the profile's classifier
-and its similarity signal; ``down`` makes it a weighted negative. The latest verdict on a paper
+``up`` and ``save`` make the paper a library paper for the next ranking (classifier, similarity,
+library authors); ``down`` makes it a negative as heavy as a library paper (all downs together at
+most half the positives) and counts against its authors' library-author bonus
+(:class:`paperradar.radar.rank.Params`). The latest verdict on a paper
 replaces the earlier one.
 """
 

@@ -8,11 +8,13 @@ Signals, for every candidate paper:
   1/(1+log10 rank) over the library newest first). Shipped: the single nearest item (tuned).
 - ``clf``: a per-profile logistic regression (arxiv-sanity-lite's per-tag SVM idea) over
   sparse tf-idf (from the search index's term counts) and the dense vector, trained on the
-  library and thumbs-up against thumbs-down and a sample of other papers.
+  library and thumbs-up against a sample of other papers and the thumbs-down (each weighing a
+  library paper, together at most half the positives).
 - ``interest``: cosine to the profile's interest text.
 - ``keywords``: profile phrases present in title or abstract (stemmed, in order).
-- ``author``: a followed author; ``lib_author``: an author of a library paper (names weighted by
-  rarity, since common names collide). ``category``: a wanted category.
+- ``author``: a followed author; ``lib_author``: an author of a library paper or thumbs-up (names
+  weighted by rarity, since common names collide; each thumbs-down on a name counts one library
+  paper less). ``category``: a wanted category.
 
 Continuous signals are standardised against a *background* sample (other papers, not the day's),
 so a score means "this far above what an unrelated paper gets" and the cut is calibrated per
@@ -41,7 +43,18 @@ class Params:
     """Weights of the combination, tuned on the tune half of bench/recommend_bench.py's authors
     (docs/benchmarks.md lists every variant tried): the nearest library paper's cosine (topk=1,
     share 1: the recency-weighted mean lost on tune), w_dense 0.5, w_lib_author 4.8 (9.6 was best on tune but
-    let library co-authors outweigh a thumbs-down; see docs/benchmarks.md)."""
+    let library co-authors outweigh a thumbs-down; see docs/benchmarks.md).
+
+    Feedback (tuned on the tune half's simulated sessions: thumbs-up on the targets shown,
+    thumbs-down on the top non-targets). A thumbs-up is a library paper in every signal. A
+    thumbs-down weighs one library paper in the classifier, all downs together at most half the
+    positives (``down_weight``, ``down_share``: as one more sampled negative, the first design, it
+    weighed ~1/30 of a library paper and did nothing), and counts one paper against its authors'
+    name keys in ``lib_author`` (``down_authors="subtract"``): the near-misses a library-author
+    bonus puts on top are mostly another person with the same initial and surname, or a co-author's
+    own line of work, and the thumbs-down is the only evidence of that. A Rocchio term (minus the
+    nearest down's cosine, ``w_down_dense``), heavier thumbs-up and ups reinforcing only known
+    authors lost on tune."""
 
     w_clf: float = 1.0
     w_dense: float = 0.5
@@ -54,7 +67,14 @@ class Params:
     topk_share: float = 1.0  # of the dense signal; the rest is the recency-weighted mean
     dense_scale: float = 1.0  # dense block's weight beside tf-idf in the classifier
     C: float = 1.0
-    down_weight: float = 3.0  # a thumbs-down counts as this many sampled negatives
+    down_weight: float = 1.0  # in the classifier, a thumbs-down weighs this many library papers
+    down_share: float = 0.5  # ... and all thumbs-downs together at most this share of the positives
+    up_weight: float = 1.0  # a thumbs-up counts as this many library papers in the classifier
+    w_down_dense: float = 0.0  # dense signal minus this times the cosine to the nearest thumbs-down
+    up_authors: str = "all"  # "all": a thumbs-up's authors count as a library paper's; "known": only
+    # those already in the library; "none": ups leave ``lib_author`` alone
+    down_authors: str = "subtract"  # thumbs-downs on a library author's name key: "subtract" (count - downs)
+    # or "precision" (weight times count / (count + downs)); "none": downs leave ``lib_author`` alone
     quantile: float = 0.99  # cut: beat this share of the background papers
     use_authors: bool = True  # False: content only (no author names in any feature)
     full_names: bool = False  # library authors matched by full name (else first initial + last name)
@@ -171,7 +191,8 @@ class Ranker:
         self.ex = _phrases(wants.exclude)
         self.follow = {name_key(a) for a in wants.authors} - {""}
         self.lib_key = full_key if self.p.full_names else name_key
-        self.lib_authors = self._author_weights(pos, background) if self.p.use_authors else {}
+        self.lib_authors = self._author_weights(library, ups, downs, background) if self.p.use_authors else {}
+        self.n_lib = len(library)
         self.clf = self._fit() if len(pos) else None
         self.bg_stats = self._stats(self.calib)
         calib_scores = self._combine(self._signals(self.calib))
@@ -184,26 +205,50 @@ class Ranker:
         return sp.hstack(blocks, format="csr")
 
     def _fit(self) -> Any:
+        """Logistic regression: the library and thumbs-up against sampled papers and thumbs-down.
+
+        Positives and sampled negatives are balanced as sklearn's ``class_weight="balanced"`` does
+        (each class weighs half the total). A thumbs-down is *not* one more sampled negative (the
+        first design, ``down_weight`` 3 of ~600 sampled, left a down 1/30 of a library paper: no
+        effect), but explicit evidence like a library paper: it weighs ``down_weight`` library
+        papers, and all downs together at most ``down_share`` of the positives, so a few rounds of
+        near-misses cannot outweigh the library and teach the classifier its own topic is unwanted.
+        """
         from sklearn.linear_model import LogisticRegression
 
+        w_pos = np.ones(len(self.pos))
+        w_pos[self.n_lib:] = self.p.up_weight
+        n_neg = len(self.neg)
+        if not n_neg or w_pos.sum() <= 0:
+            return None
+        half = (w_pos.sum() + n_neg) / 2  # each class's total weight, as "balanced" makes it
         parts = [self.pos, self.neg]
-        weights = [np.ones(len(self.pos)), np.ones(len(self.neg))]
-        labels = [np.ones(len(self.pos)), np.zeros(len(self.neg))]
-        if self.downs is not None and len(self.downs):
+        weights = [w_pos * half / w_pos.sum(), np.full(n_neg, half / n_neg)]
+        labels = [np.ones(len(self.pos)), np.zeros(n_neg)]
+        if self.downs is not None and len(self.downs) and self.p.down_weight > 0:
+            per = self.p.down_weight * half / w_pos.sum()  # a library paper's weight, times down_weight
+            per = min(per, self.p.down_share * half / len(self.downs))
             parts.append(self.downs)
-            weights.append(np.full(len(self.downs), self.p.down_weight))
+            weights.append(np.full(len(self.downs), per))
             labels.append(np.zeros(len(self.downs)))
         x = sp.vstack([self._features(c) for c in parts], format="csr")
-        y = np.concatenate(labels)
-        if len(set(y)) < 2:
-            return None
-        clf = LogisticRegression(C=self.p.C, class_weight="balanced", solver="liblinear", max_iter=200,
+        clf = LogisticRegression(C=self.p.C, solver="liblinear", max_iter=200,
                                  dual=True)  # dual: fewer rows than columns, ~5x faster, same fit
-        clf.fit(x, y, sample_weight=np.concatenate(weights))
+        clf.fit(x, np.concatenate(labels), sample_weight=np.concatenate(weights))
         return clf
 
-    def _author_weights(self, pos: Corpus, background: Corpus) -> dict[str, float]:
-        """Library authors, each weighted by how rare the name is in the background."""
+    def _author_weights(self, library: Corpus, ups: Corpus | None, downs: Corpus | None,
+                        background: Corpus) -> dict[str, float]:
+        """Library authors, each weighted by how rare the name is in the background.
+
+        A name key's weight is its idf times min(count, 3) / 3, count = the library papers it is on
+        (first initial + last name). Thumbs-up papers add to the count as ``Params.up_authors``
+        says. ``down_authors`` makes the thumbs-downs evidence against the *key* (not only the
+        paper): a key that keeps matching papers the reader rejects is ambiguous (two people with
+        one initial and surname) or a co-author the reader does not follow, so its bonus shrinks,
+        by ``count - downs`` ("subtract") or by the key's precision among the judged papers
+        carrying it, ``count / (count + downs)`` ("precision", never zero).
+        """
         df: dict[str, int] = {}
         key = self.lib_key
         for names in background.authors:
@@ -211,10 +256,29 @@ class Ranker:
                 df[k] = df.get(k, 0) + 1
         n = max(len(background), 1)
         counts: dict[str, int] = {}
-        for names in pos.authors:
+        for names in library.authors:
             for k in {key(a) for a in names} - {""}:
                 counts[k] = counts.get(k, 0) + 1
-        return {k: math.log((n + 1) / (df.get(k, 0) + 1)) * min(c, 3) / 3 for k, c in counts.items()}
+        mode = self.p.up_authors
+        if ups is not None and mode != "none":
+            known = set(counts)
+            for names in ups.authors:
+                for k in {key(a) for a in names} - {""}:
+                    if mode == "all" or k in known:
+                        counts[k] = counts.get(k, 0) + 1
+        against: dict[str, int] = {}
+        if downs is not None and self.p.down_authors != "none":
+            for names in downs.authors:
+                for k in {key(a) for a in names} & set(counts):
+                    against[k] = against.get(k, 0) + 1
+        out = {}
+        for k, c in counts.items():
+            d = against.get(k, 0)
+            share = c / (c + d) if self.p.down_authors == "precision" else 1.0
+            c = c - d if self.p.down_authors == "subtract" else c
+            if c > 0:
+                out[k] = math.log((n + 1) / (df.get(k, 0) + 1)) * min(c, 3) / 3 * share
+        return out
 
     # -- scoring ----------------------------------------------------------------------------------
     def _signals(self, c: Corpus) -> dict[str, np.ndarray]:
@@ -225,6 +289,8 @@ class Ranker:
             k = min(self.p.topk, sims.shape[1])
             top = -np.partition(-sims, k - 1, axis=1)[:, :k].mean(axis=1)
             out["dense"] = self.p.topk_share * top + (1 - self.p.topk_share) * (sims @ self.weights)
+            if self.p.w_down_dense and self.downs is not None and len(self.downs):
+                out["dense"] = out["dense"] - self.p.w_down_dense * (c.dense @ self.downs.dense.T).max(axis=1)
             out["_best"] = sims.argmax(axis=1)
             out["_best_cos"] = sims.max(axis=1)
         if self.clf is not None and n:

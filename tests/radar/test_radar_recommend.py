@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from pathlib import Path
 
@@ -133,6 +134,46 @@ def test_feedback_moves_the_next_ranking(store) -> None:
     for p in [p for p in _day(store, LIBRARY_DAY) if "reinforcement" in p.title.lower()][:3]:
         give_feedback(store, "fb", p.arxiv_id, "up")
     assert best_rl_rank() < rank_before
+
+
+def _ndcg10(order: list[str], relevant: set[str]) -> float:
+    dcg = sum(1 / math.log2(n + 2) for n, i in enumerate(order[:10]) if i in relevant)
+    return dcg / sum(1 / math.log2(n + 2) for n in range(min(len(relevant), 10)))
+
+
+def test_feedback_on_what_is_shown_lifts_the_rest_of_the_topic(store) -> None:
+    """bench/recommend_bench.py's simulated session on real papers: a library of diffusion papers,
+    a reader who wants the video ones. Two rounds of thumbs-up on the video papers shown and
+    thumbs-down on the top 3 others shown; the video papers not yet shown must rank better (nDCG@10
+    over the unjudged papers) than in the ranking without feedback. Fails when the feedback is
+    ignored (no thumbs in the classifier, similarity or author bonus: the same order twice)."""
+    seeds = [p for p in _day(store, LIBRARY_DAY) if "diffusion" in p.title.lower()][:8]
+    add_profile(store, Profile("sess", seed_papers=tuple(p.arxiv_id for p in seeds)))
+    target = _day(store, TARGET_DAY)
+    relevant = {p.arxiv_id for p in target if "video" in (p.title + " " + p.abstract).lower()}
+    assert len(relevant) >= 6
+
+    def order() -> list[str]:
+        return [e["id"] for e in recommend(store, "sess", date=TARGET_DAY, k=1000,
+                                           params=Params(quantile=0.0)).papers]
+
+    static = order()
+    judged: set[str] = set()
+    current = static
+    for _ in range(2):
+        shown = [i for i in current if i not in judged][:10]
+        judged.update(shown)
+        for i in shown:
+            if i in relevant:
+                give_feedback(store, "sess", i, "up")
+        for i in [i for i in shown if i not in relevant][:3]:
+            give_feedback(store, "sess", i, "down")
+        current = order()
+    left = relevant - judged
+    assert left, "every video paper was shown"
+    before = _ndcg10([i for i in static if i not in judged], left)
+    after = _ndcg10([i for i in current if i not in judged], left)
+    assert after > before, (before, after)
 
 
 def test_unseen_hides_a_v2_with_the_same_abstract(store) -> None:
