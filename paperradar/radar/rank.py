@@ -19,7 +19,11 @@ Signals, for every candidate paper:
 Continuous signals are standardised against a *background* sample (other papers, not the day's),
 so a score means "this far above what an unrelated paper gets" and the cut is calibrated per
 profile: a paper is shown only when its combined score beats ``Params.quantile`` of the
-background's. The list is never padded to ``k``. Excluded phrases remove a paper outright.
+background's (continuous signals plus the library-author bonus a background paper would get:
+the papers of a library author's co-authors are common, so they must not clear the cut for
+that alone; the explicit wants — keywords, followed authors, categories — are left out of the
+calibration, so they still lift a paper over it). The list is never padded to ``k``. Excluded
+phrases remove a paper outright.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class Params:
     down_authors: str = "subtract"  # thumbs-downs on a library author's name key: "subtract" (count - downs)
     # or "precision" (weight times count / (count + downs)); "none": downs leave ``lib_author`` alone
     quantile: float = 0.99  # cut: beat this share of the background papers
+    calibrate_authors: bool = True  # the cut counts the background's library-author bonus too
     use_authors: bool = True  # False: content only (no author names in any feature)
     full_names: bool = False  # library authors matched by full name (else first initial + last name)
 
@@ -195,7 +200,12 @@ class Ranker:
         self.n_lib = len(library)
         self.clf = self._fit() if len(pos) else None
         self.bg_stats = self._stats(self.calib)
-        calib_scores = self._combine(self._signals(self.calib))
+        # the cut also sees the background's library-author bonus: calibrated on the continuous
+        # signals alone, a profile of one author's papers let every paper of a co-author (or a
+        # namesake) through, ~20 a day (docs/benchmarks.md, "Calibrated cut")
+        lib_bonus = (self.p.w_lib_author * self._lib_parts(self.calib)[0]
+                     if self.p.calibrate_authors and self.lib_authors else None)
+        calib_scores = self._combine(self._signals(self.calib), lib_bonus)
         self.bg_sorted = np.sort(calib_scores)
         self.threshold = float(np.quantile(calib_scores, self.p.quantile)) if len(calib_scores) else 0.0
 
@@ -351,7 +361,8 @@ class Ranker:
         """
         sig = self._signals(c)
         n = len(c)
-        kw, fol, lib, cats = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+        kw, fol, cats = np.zeros(n), np.zeros(n), np.zeros(n)
+        lib, lib_names = self._lib_parts(c)
         details: list[dict] = [{} for _ in range(len(c))]
         keep = np.ones(len(c), dtype=bool)
         maybe = self._may_match(c, self.kw + self.ex)
@@ -371,13 +382,8 @@ class Ranker:
             if followed:
                 d["authors"] = followed
                 fol[i] = 1.0
-            if self.lib_authors:
-                lib_keys = keys if self.lib_key is name_key else [self.lib_key(a) for a in c.authors[i]]
-                shared = [(self.lib_authors[k], a) for a, k in zip(c.authors[i], lib_keys, strict=True)
-                          if k in self.lib_authors]
-                if shared:
-                    lib[i] = min(sum(w for w, _ in shared), 12.0) / 4
-                    d["library_authors"] = [a for _, a in sorted(shared, reverse=True)][:2]
+            if lib_names[i]:
+                d["library_authors"] = lib_names[i]
             wanted = [cat for cat in c.categories[i] if _in_category(cat, self.wants.categories)]
             if wanted:
                 cats[i] = 1.0
@@ -385,6 +391,20 @@ class Ranker:
         parts = self._standardise(sig)
         parts.update(keyword=kw, author=fol, lib_author=lib, category=cats)
         return sig, parts, keep, details
+
+    def _lib_parts(self, c: Corpus) -> tuple[np.ndarray, list[list[str]]]:
+        """Per paper of ``c``: the library-author amount (the summed rarity weights of its authors
+        who wrote library papers, capped at 12, over 4) and up to two of those names, best first."""
+        lib = np.zeros(len(c))
+        names: list[list[str]] = [[] for _ in range(len(c))]
+        if not self.lib_authors:
+            return lib, names
+        for i, authors in enumerate(c.authors):
+            shared = [(self.lib_authors[k], a) for a in authors if (k := self.lib_key(a)) in self.lib_authors]
+            if shared:
+                lib[i] = min(sum(w for w, _ in shared), 12.0) / 4
+                names[i] = [a for _, a in sorted(shared, reverse=True)][:2]
+        return lib, names
 
     def score(self, c: Corpus) -> list[Scored]:
         """Every paper of ``c`` above the calibrated cut, best first, each with its why."""

@@ -34,3 +34,27 @@ def test_parts_recombine_to_the_score_and_decision_matches_sklearn() -> None:
     assert [s.row for s in scored] == [int(i) for i in np.argsort(-total, kind="stable")
                                        if total[i] > r.threshold]
     assert np.allclose([s.score for s in scored], [round(float(total[s.row]), 4) for s in scored])
+
+
+def test_the_cut_counts_the_backgrounds_library_author_bonus() -> None:
+    """A library of one person's papers: background papers by that person's co-author carry the
+    library-author bonus, so the cut must sit above them, or every such paper clears it."""
+    rng = np.random.default_rng(1)
+    lib, cands = _corpus(rng, 6, "L", 0.5), _corpus(rng, 300, "C")
+    bg = _corpus(rng, 400, "B")
+    # a tenth of the background (and of the candidates) shares the library's co-author
+    co = [("Cy Coauthor", "Dee Other") if i % 10 == 0 else a for i, a in enumerate(bg.authors)]
+    lib_authors = [("Ada Lib", "Cy Coauthor")] * len(lib)
+    lib = Corpus(lib.ids, lib.dense, lib.sparse, lib.texts, lib.titles, lib_authors, lib.categories,
+                 lib.dates)
+    bg = Corpus(bg.ids, bg.dense, bg.sparse, bg.texts, bg.titles, co, bg.categories, bg.dates)
+    cand_authors = [("Cy Coauthor", "Eve Else") if i % 10 == 0 else a for i, a in enumerate(cands.authors)]
+    cands = Corpus(cands.ids, cands.dense, cands.sparse, cands.texts, cands.titles, cand_authors,
+                   cands.categories, cands.dates)
+    shown = {}
+    for calibrate in (False, True):
+        r = Ranker(lib, bg, Wants(), Params(calibrate_authors=calibrate))
+        shown[calibrate] = len(r.score(cands))
+    # unaware of the bonus, the cut lets most of the 30 co-author papers through (25 here)
+    assert shown[False] >= 20
+    assert shown[True] <= 12 and shown[True] < shown[False] / 2  # 7 here
