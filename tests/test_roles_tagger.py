@@ -205,3 +205,42 @@ def test_onnx_file_embedder_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.onnx").write_bytes(b"garbage")
     with pytest.raises(EmbeddingError, match="not a loadable ONNX embedding model"):
         make_embedder(f"onnx-file:{tmp_path / 'bad.onnx'}")
+
+
+@pytest.mark.needs_shared
+def test_distillation_labels_arxiv_abstracts_caches_them_and_trains(tiny_tagger: tuple[Path, Path, list[str]],
+                                                                    tmp_path: Path) -> None:
+    from paperradar.enrich.roles import default_classifier
+    from paperradar.enrich.roles.finetune import FinetuneConfig, distillation_set, train
+    from paperradar.enrich.sentences import split_sentences
+    from paperradar.errors import DatasetError
+
+    folder, _, _ = tiny_tagger
+    days = tmp_path / "days"
+    days.mkdir()
+    source = sorted(DAYS.glob("*_AI_enhanced_*.jsonl*"))[0]
+    import gzip
+
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rt", encoding="utf-8") as handle:
+        lines = [next(handle) for _ in range(12)]
+    (days / "2026-06-01.jsonl").write_text("".join(lines), encoding="utf-8")
+    cache = tmp_path / "work" / "distill.npz"
+    sentences, probs = distillation_set(days, 8, default_classifier(), seed=3, cache=cache)
+    assert len(sentences) == 8 and cache.is_file()
+    abstracts = {split_sentences(json.loads(line)["summary"]).__repr__() for line in lines}
+    assert all(repr(s) in abstracts for s in sentences)  # whole abstracts, split as at run time
+    assert [p.shape for p in probs] == [(len(s), 5) for s in sentences]
+    assert all(np.allclose(p.sum(axis=1), 1.0, atol=1e-4) for p in probs)
+    # the second call reads the cache: no teacher needed, the same sentences and probabilities
+    again_s, again_p = distillation_set(days, 8, None, seed=3, cache=cache)
+    assert again_s == sentences and all(np.array_equal(a, b) for a, b in zip(again_p, probs, strict=True))
+    log: list[str] = []
+    info = train(folder, FinetuneConfig(tiny=True, epochs=1, batch=8, max_tokens=128, distill=8),
+                 tmp_path / "work", log=log.append, extra=(sentences, probs))
+    assert "distilling: 8 teacher-labelled abstracts beside 40 gold ones" in log
+    assert np.isfinite(info["history"][0]["loss"]) and Path(info["output"]).is_file()
+    # a bad listing line is named by file and line
+    (days / "2026-06-02.jsonl").write_text(lines[0] + "{not json\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"2026-06-02\.jsonl:2: "):
+        distillation_set(days, 8, default_classifier(), seed=3)

