@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -143,9 +145,11 @@ def tagger(ctx: Context, directory: Path, output: Path | None, work_dir: Path | 
 
             teacher = RoleClassifier.load(teacher_file)
             source = Path(teacher.source)
+            # the teacher's identity: its files and settings, so other labels are never reused
+            described = json.dumps(teacher.describe(), sort_keys=True, default=str).encode("utf-8")
             cfg.distill = distill_papers
-            cfg.teacher = f"{source.name}:{source.stat().st_size}"
-            cache = work / f"distill-{distill_papers}-{cfg.seed}-{source.stem}-{source.stat().st_size}.npz"
+            cfg.teacher = f"{source.name}:{hashlib.sha256(described).hexdigest()[:12]}"
+            cache = work / f"distill-{distill_papers}-{cfg.seed}-{cfg.teacher.replace(':', '-')}.npz"
             log(f"labelling {distill_papers} arXiv abstracts with {source} (once; kept in {cache.name})")
             extra = distillation_set(distill_dir, distill_papers, teacher, cfg.seed, cache)
         info = finetune(directory, cfg, work, log=log, extra=extra)

@@ -158,14 +158,10 @@ def distillation_set(days_dir: str | Path, papers: int, teacher: Any, seed: int,
 
     if cache is not None and cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
-            flat, counts = list(z["sentences"]), z["counts"]
+            sentences = json.loads(z["sentences"].tobytes().decode("utf-8"))
             probs = z["probs"]
-        sentences, out, start = [], [], 0
-        for n in counts.tolist():
-            sentences.append([str(t) for t in flat[start:start + n]])
-            out.append(probs[start:start + n])
-            start += n
-        return sentences, out
+        bounds = np.cumsum([0] + [len(a) for a in sentences])
+        return sentences, [probs[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     files = sorted(Path(days_dir).glob("*.jsonl*"))
     if not files:
         raise DatasetError(f"{days_dir}: no .jsonl or .jsonl.gz listing files")
@@ -185,8 +181,8 @@ def distillation_set(days_dir: str | Path, papers: int, teacher: Any, seed: int,
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, sentences=np.array([t for a in sentences for t in a]),
-                 counts=np.array([len(a) for a in sentences], dtype=np.int64),
+        text = json.dumps(sentences, ensure_ascii=False).encode("utf-8")  # compact, unlike a str array
+        np.savez(tmp, sentences=np.frombuffer(text, dtype=np.uint8),
                  probs=np.concatenate(probs).astype(np.float32))
         tmp.replace(cache)
     return sentences, [np.asarray(p, dtype=np.float32) for p in probs]
