@@ -24,11 +24,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import date as Date
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paperradar.digest.phrase_cache import PhraseCache
 from paperradar.errors import DigestError
 from paperradar.models import Paper
 from paperradar.store.base import Store
+
+if TYPE_CHECKING:
+    from paperradar.net import Http
 
 _STOP_WORDS = """
 a an the and or of for to in on at by with from as is are was were be been being this that these those it its
@@ -124,9 +128,13 @@ class TrendReport:
     threshold: float
     trends: list[Trend]
     titles: dict[str, str] = field(default_factory=dict)  # id -> title for the shown papers
+    # id -> {"github_stars": N, "hf_upvotes": M} for the shown papers; None: no signals asked
+    signals: dict[str, dict[str, int]] | None = None
 
     def as_dict(self) -> dict:
         out = asdict(self)
+        if self.signals is None:
+            del out["signals"]  # offline: the report is exactly as without signals
         out["method"] = (f"log-likelihood ratio G², rising only, at least {MIN_COUNT} recent papers, "
                          f"Bonferroni-corrected p < {ALPHA}")
         return out
@@ -308,6 +316,56 @@ def trending(store: Store, *, until: str | None = None, days: int = 7, baseline_
     shown = {i for t in trends for i in t.papers}
     return TrendReport(since, end, b_since, b_until, n1, n2, tested, round(threshold, 2), trends,
                        {i: texts[i][0] for i in shown})
+
+
+def add_signals(store: Store, report: TrendReport, names: Sequence[str], *, github_token: str | None = None,
+                github_api: str | None = None, hf_url: str | None = None,
+                http: Http | None = None) -> list[str]:
+    """Ask the online signals ``names`` (``github``, ``hf``; :mod:`paperradar.sources.signals`)
+    about the shown papers of ``report``, fill :attr:`TrendReport.signals` and order each
+    phrase's papers by them; return the warnings. The order: by the value of the first signal
+    named, then the next, a paper without a value after those with one; ties keep the usual
+    order (title match, newest first). GitHub stars are written back to the store's code links
+    when it is writable. Without ``names`` nothing is asked and the report is left as it is."""
+    from paperradar.errors import StoreError
+    from paperradar.models import CodeLink
+    from paperradar.sources.signals import NAMES, GitHubStars, HFUpvotes, Signal
+
+    unknown = [n for n in names if n not in NAMES]
+    if unknown:
+        raise DigestError(f"unknown signal {', '.join(unknown)}; known: {', '.join(NAMES)}")
+    if not names:
+        return []
+    shown = list(dict.fromkeys(i for t in report.trends for i in t.papers))
+    links = store.code_links_for(shown) if "github" in names else {}
+    sources: list[Signal] = []
+    for n in dict.fromkeys(names):
+        if n == "github":
+            sources.append(GitHubStars({i: c.url for i, c in links.items()}, api=github_api,
+                                       token=github_token, http=http))
+        else:
+            start = Date.fromisoformat(report.since)
+            span = (Date.fromisoformat(report.until) - start).days + 1
+            sources.append(HFUpvotes([(start + timedelta(days=k)).isoformat() for k in range(span)],
+                                     base=hf_url, http=http))
+    values: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
+    for source in sources:
+        got = source.fetch(shown) if shown else {}
+        warnings += source.warnings
+        for pid, v in got.items():
+            values.setdefault(pid, {})[source.name] = v
+        if isinstance(source, GitHubStars) and got:
+            try:
+                store.upsert_code_links([CodeLink(pid, links[pid].url, v, links[pid].last_update)
+                                         for pid, v in got.items()])
+            except StoreError as exc:
+                warnings.append(f"github_stars: not stored: {exc}")
+    keys = [s.name for s in sources]
+    for t in report.trends:
+        t.papers = sorted(t.papers, key=lambda pid: tuple(-values.get(pid, {}).get(k, -1) for k in keys))
+    report.signals = {pid: values[pid] for pid in shown if pid in values}
+    return warnings
 
 
 def default_cache(store: Store) -> Path | None:
