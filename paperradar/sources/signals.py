@@ -79,6 +79,16 @@ class _Base:
         self._own: Http | None = None
         self.warnings: list[str] = []
 
+    def fetch(self, ids: Sequence[str]) -> dict[str, int]:
+        """The signal's values for ``ids`` (those it has); a client made here is closed after."""
+        try:
+            return self._fetch(ids)
+        finally:
+            self._close()
+
+    def _fetch(self, ids: Sequence[str]) -> dict[str, int]:
+        raise NotImplementedError
+
     def _close(self) -> None:
         if self._own is not None:
             self._own.close()
@@ -120,12 +130,6 @@ class GitHubStars(_Base):
         self.api = (api or config.get("signals.github_api")).rstrip("/")
         self.token = token or None
         self.repos: dict[str, str] = {}  # arXiv id -> repository URL asked about
-
-    def fetch(self, ids: Sequence[str]) -> dict[str, int]:
-        try:
-            return self._fetch(ids)
-        finally:
-            self._close()
 
     def _fetch(self, ids: Sequence[str]) -> dict[str, int]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
@@ -176,12 +180,6 @@ class HFUpvotes(_Base):
         super().__init__(http)
         self.dates = sorted(set(dates))
         self.base = (base or config.get("signals.hf_url")).rstrip("/")
-
-    def fetch(self, ids: Sequence[str]) -> dict[str, int]:
-        try:
-            return self._fetch(ids)
-        finally:
-            self._close()
 
     def _fetch(self, ids: Sequence[str]) -> dict[str, int]:
         wanted = set(ids)
