@@ -98,6 +98,20 @@ class _Base:
         self.warnings.append(message)
         log.warning("%s", message)
 
+    def _verdict(self, reply: Reply, url: str, missing: str, have: str, hint: str = "") -> str:
+        """``"ok"`` for a 200; else warn and say ``"skip"`` (404, other errors: this item only) or
+        ``"stop"`` (rate limited: no further requests, keep the ``have`` values already read)."""
+        if reply.status_code == 404:
+            self._warn(f"{self.name}: {url}: {missing}")
+            return "skip"
+        if _rate_limited(reply):
+            self._warn(f"{self.name}: {url}: rate limited ({reply.status_code}){hint}; stopped with {have}")
+            return "stop"
+        if reply.status_code != 200:
+            self._warn(f"{self.name}: {url}: HTTP {reply.status_code} {reply.reason_phrase}; skipped")
+            return "skip"
+        return "ok"
+
     def _get(self, url: str, **kw: Any) -> Reply | None:
         """The reply, or None (warned) when the server cannot be reached."""
         http = self._http
@@ -151,16 +165,12 @@ class GitHubStars(_Base):
             if reply is None:
                 break
             seen[repo] = None
-            if reply.status_code == 404:
-                self._warn(f"{self.name}: {url}: no such repository (404); {pid} has no star count")
-                continue
-            if _rate_limited(reply):
-                hint = "" if self.token else " (set a token: --github-token-env VAR)"
-                self._warn(f"{self.name}: {url}: rate limited ({reply.status_code}){hint}; "
-                           f"stopped with {len(out)} star count(s)")
+            verdict = self._verdict(reply, url, f"no such repository (404); {pid} has no star count",
+                                    f"{len(out)} star count(s)",
+                                    "" if self.token else " (set a token: --github-token-env VAR)")
+            if verdict == "stop":
                 break
-            if reply.status_code != 200:
-                self._warn(f"{self.name}: {url}: HTTP {reply.status_code} {reply.reason_phrase}; skipped")
+            if verdict == "skip":
                 continue
             data = _json(reply, url)
             stars = data.get("stargazers_count") if isinstance(data, dict) else None
@@ -189,15 +199,11 @@ class HFUpvotes(_Base):
             reply = self._get(f"{self.base}/api/daily_papers", params={"date": day})
             if reply is None:
                 break
-            if reply.status_code == 404:
-                self._warn(f"{self.name}: {url}: no daily papers (404); skipped")
-                continue
-            if _rate_limited(reply):
-                self._warn(f"{self.name}: {url}: rate limited ({reply.status_code}); "
-                           f"stopped with {len(out)} upvote count(s)")
+            verdict = self._verdict(reply, url, "no daily papers (404); skipped",
+                                    f"{len(out)} upvote count(s)")
+            if verdict == "stop":
                 break
-            if reply.status_code != 200:
-                self._warn(f"{self.name}: {url}: HTTP {reply.status_code} {reply.reason_phrase}; skipped")
+            if verdict == "skip":
                 continue
             data = _json(reply, url)
             if not isinstance(data, list):
