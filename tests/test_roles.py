@@ -219,3 +219,16 @@ def test_shipped_model_files_within_budget() -> None:
     sizes = {p.relative_to(package): p.stat().st_size for p in package.rglob("*")
              if p.suffix in {".onnx", ".npz"}}
     assert sizes and sum(sizes.values()) <= 60_000_000, sizes
+
+
+def test_a_papers_roles_do_not_depend_on_its_batch_mates() -> None:
+    """The int8 tagger quantises activations per call: one window per call keeps an abstract's
+    probabilities its own (a crash-and-rerun summarizes other batches, and must agree)."""
+    clf = default_classifier()
+    abstracts = [SHIPPED_PROBE, ["A short one.", "We show it works."],
+                 [f"Sentence {i} of a long abstract describes part {i} of the method." for i in range(40)],
+                 ["Background on graphs.", "We propose a parser.", "It reaches 91.2 F1 on PTB."]]
+    together = clf.predict_proba(abstracts)
+    alone = [clf.predict_proba([a])[0] for a in abstracts]
+    for t, a in zip(together, alone, strict=True):
+        assert np.allclose(t, a, atol=1e-6)
