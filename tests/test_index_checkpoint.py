@@ -17,17 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from indexkit import ingest_day
 
 from paperradar.cli import cli
 from paperradar.errors import EmbeddingError
 from paperradar.index.dense import Checkpoint, VectorStore
 from paperradar.index.search import SearchIndex
 from paperradar.index.state import catch_up, check, read_state
-from paperradar.models import Listing, Paper
-from paperradar.store import GENERATION_KEY, open_store
+from paperradar.models import Paper
+from paperradar.store import open_store
 from paperradar.store.base import VECTOR_GENERATION_KEY
 
-NOW = "2026-06-01T00:00:00+00:00"
 WORDS = ["graph", "neural", "network", "language", "model", "retrieval", "robot", "vision", "speech",
          "diffusion", "policy", "sampler", "kernel", "agent", "protein", "quantum", "sparse"]
 BASE, DELTA = 1200, 60
@@ -62,14 +62,7 @@ def _paper(n: int, abstract: str | None = None) -> Paper:
                  primary_category="cs.LG", submitted="2026-06-01")
 
 
-def _ingest(store, papers: list[Paper], day: str, replace: list[Paper] = ()) -> None:  # type: ignore[no-untyped-def]
-    with store.transaction():
-        store.insert_papers(papers, NOW)
-        if replace:
-            old = store.get_papers([p.arxiv_id for p in replace])
-            store.replace_papers([(old[p.arxiv_id], p) for p in replace], NOW)
-        store.add_listings([Listing(p.arxiv_id, day, "cs.LG", k) for k, p in enumerate([*papers, *replace])])
-        store.set_meta(GENERATION_KEY, str(int(store.get_meta(GENERATION_KEY) or 0) + 1))
+_ingest = ingest_day
 
 
 class Reads:
