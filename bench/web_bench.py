@@ -2,7 +2,8 @@
 
     nice python bench/web_bench.py [--workdir /tmp/pr_web_bench] [--workers 2] [--clients 16]
                                    [--seconds 30] [--queries 6000] [--single-seconds 10]
-                                   [--real-vectors] [--json]
+                                   [--real-vectors] [--routes search,search_warm,day,paper]
+                                   [--client raw|httpx] [--json]
 
 Builds (once, kept in ``--workdir``) a store of every day in ``../shared/data`` with its
 search index (random unit vectors of MiniLM's shape unless ``--real-vectors``; queries are
@@ -19,7 +20,11 @@ bounded by the deadline) and reports requests/s, p50/p99 latency and the 1-minut
 
 then the same routes with one client (``--single-seconds``, latency without queueing).
 Clients read the bytes as sent (gzip) without decompressing them: a reader's browser does
-that on its own machine, and here it would take the server's cores.
+that on its own machine, and here it would take the server's cores. For the same reason the
+default client is a minimal keep-alive HTTP/1.1 reader (``--client raw``); ``--client httpx``
+is the first version's, which spent about twice the server's CPU on every cached page. Each
+route also reports the CPU milliseconds per request of the server's workers and of the load
+generator (from ``/proc``), since both share the machine.
 
 Beside it: the in-process time of ``SearchIndex.search`` for 200 of the queries (so the web
 overhead is visible), and memory per worker process: RSS, PSS (shared pages divided
@@ -38,7 +43,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -134,11 +141,62 @@ def summary(latencies_ms: list[float], seconds: float) -> dict:
     return out
 
 
-async def load(base: str, paths: list[str], clients: int, seconds: float) -> dict:
+class RawClient:
+    """A keep-alive HTTP/1.1 client of a few lines: GET, read the head, read Content-Length
+    bytes. The load generator shares the cores with the server; httpx spends ~2 ms of CPU on a
+    cached page (twice the server's own work), this one a small fraction of that, so more of
+    the machine measures the server."""
+
+    def __init__(self, base: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, dict[str, str]]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                          "Accept-Encoding: gzip\r\n\r\n".encode())
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        headers = {}
+        for line in head[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        if "content-length" not in headers:
+            raise RuntimeError(f"{path}: response without Content-Length ({headers})")
+        await self.reader.readexactly(int(headers["content-length"]))
+        return status, headers
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
+async def load(base: str, paths: list[str], clients: int, seconds: float, kind: str = "raw") -> dict:
     """``clients`` keep-alive clients cycling through ``paths`` until the deadline."""
     latencies: list[float] = []
     errors = hits = 0
     deadline = time.perf_counter() + seconds
+
+    async def raw_client(n: int) -> None:
+        nonlocal errors, hits
+        http = RawClient(base)
+        try:
+            i = n
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                status, headers = await http.get(paths[i % len(paths)])
+                latencies.append((time.perf_counter() - t0) * 1000)
+                errors += status != 200
+                hits += headers.get("x-search-cache") == "hit"
+                i += clients
+        finally:
+            await http.close()
 
     async def client(n: int) -> None:
         nonlocal errors, hits
@@ -155,11 +213,46 @@ async def load(base: str, paths: list[str], clients: int, seconds: float) -> dic
                 i += clients
 
     started = time.perf_counter()
-    await asyncio.gather(*(client(n) for n in range(clients)))
+    await asyncio.gather(*((raw_client if kind == "raw" else client)(n) for n in range(clients)))
     out = summary(latencies, time.perf_counter() - started)
     out["errors"] = errors
     out["cache_hits"] = hits
     out["load_avg_1m"] = round(os.getloadavg()[0], 1)
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc/<pid>/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def run_loop(coro: Coroutine[Any, Any, dict]) -> dict:
+    """Run the load on uvloop when it is there (as the server does), else on asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def measured(pids: list[int], base: str, paths: list[str], clients: int, seconds: float,
+             kind: str = "raw") -> dict:
+    """:func:`load`'s figures plus the CPU milliseconds per request the server's workers and this
+    load generator each spent (both share the machine's cores: the client's share is CPU the
+    server did not get)."""
+    each0, client0 = [cpu_seconds([p]) for p in pids], time.process_time()
+    out = run_loop(load(base, paths, clients, seconds, kind))
+    each = [cpu_seconds([p]) - before for p, before in zip(pids, each0, strict=True)]
+    server, client = sum(each), time.process_time() - client0
+    out["server_cpu_s_per_worker"] = [round(x, 1) for x in each]  # how evenly the connections fell
+    if out.get("requests"):
+        out["server_cpu_ms_per_request"] = round(server * 1000 / out["requests"], 2)
+        out["client_cpu_ms_per_request"] = round(client * 1000 / out["requests"], 2)
     return out
 
 
@@ -194,6 +287,11 @@ def main() -> None:
                     help="distinct search queries: the headline search figures are cold (each query once)")
     ap.add_argument("--single-seconds", type=float, default=10.0,
                     help="seconds per route of the single-client latency run (0: none)")
+    ap.add_argument("--routes", default="search,search_warm,day,paper",
+                    help="comma-separated subset of the routes to load (default: all four)")
+    ap.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                    help="load generator: a minimal keep-alive HTTP/1.1 client (default) or httpx, which "
+                         "costs about twice the server's CPU per cached page on the same cores")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--real-vectors", action="store_true",
                     help="embed every paper with MiniLM (slow) instead of random vectors of the same shape")
@@ -211,7 +309,8 @@ def main() -> None:
     command = [sys.executable, "-m", "paperradar", "-q", "--db", str(db), "--data-dir", str(data),
                "serve", "--port", str(port), "--workers", str(args.workers)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    results: dict = {"workers": args.workers, "clients": args.clients, "seconds": args.seconds,
+    results: dict = {"workers": args.workers, "clients": args.clients, "client": args.client,
+                     "seconds": args.seconds,
                      "vectors": "real" if args.real_vectors else "random (timing only)",
                      "day": date, "in_process_search": in_process}
     try:
@@ -226,7 +325,8 @@ def main() -> None:
 
         for _ in range(args.workers * 4):  # load the index and the model in every worker
             httpx.get(base + "/search?q=warm+up", timeout=60)
-        results["memory_idle"] = [memory(p) for p in workers_of(proc.pid)]
+        workers = workers_of(proc.pid)
+        results["memory_idle"] = [memory(p) for p in workers]
         routes = {
             "search": [f"/search?{urlencode({'q': q})}" for q in queries],  # distinct: cold
             "search_warm": [f"/search?{urlencode({'q': q})}" for q in queries[:100]],  # repeated: cached
@@ -234,15 +334,22 @@ def main() -> None:
             "paper": [f"/paper/{pid}" for pid in ids],
         }
         results["load_avg_start"] = [round(x, 1) for x in os.getloadavg()]
-        for name, paths in routes.items():
+        wanted = [name.strip() for name in args.routes.split(",") if name.strip()]
+        unknown = sorted(set(wanted) - set(routes))
+        if unknown:
+            raise SystemExit(f"--routes: unknown route(s) {', '.join(unknown)}; "
+                             f"choose from {', '.join(routes)}")
+        for name in wanted:
+            paths = routes[name]
             if name == "search_warm":  # fill the result cache first, then measure hits only
-                asyncio.run(load(base, paths, args.clients, min(args.seconds, 5)))
-            results[name] = asyncio.run(load(base, paths, args.clients, args.seconds))
+                run_loop(load(base, paths, args.clients, min(args.seconds, 5), args.client))
+            results[name] = measured(workers, base, paths, args.clients, args.seconds, args.client)
         if args.single_seconds > 0:
             single = {"search": [f"/search?{urlencode({'q': q + ' survey'})}" for q in queries],
                       "day": routes["day"], "paper": routes["paper"]}
-            results["single_client"] = {name: asyncio.run(load(base, paths, 1, args.single_seconds))
-                                        for name, paths in single.items()}
+            results["single_client"] = {
+                name: measured(workers, base, paths, 1, args.single_seconds, args.client)
+                for name, paths in single.items() if name in wanted}
         results["memory_after"] = [memory(p) for p in workers_of(proc.pid)]
     finally:
         proc.terminate()
@@ -255,11 +362,12 @@ def main() -> None:
         return
     print(f"{args.workers} workers, {args.clients} clients, {args.seconds:.0f} s per route; day {date} "
           f"({in_process['papers_on_day']} papers)")
-    for name in ("search", "search_warm", "day", "paper"):
+    for name in wanted:
         r = results[name]
         print(f"{name:11s} {r.get('req_per_s', 0):7.1f} req/s  p50 {r.get('p50_ms')} ms  "
               f"p99 {r.get('p99_ms')} ms  errors {r['errors']}  cache hits {r['cache_hits']}  "
-              f"load {r['load_avg_1m']}")
+              f"load {r['load_avg_1m']}  CPU ms/request: server {r.get('server_cpu_ms_per_request')}, "
+              f"client {r.get('client_cpu_ms_per_request')}")
     for name, r in results.get("single_client", {}).items():
         print(f"1 client {name:7s} p50 {r.get('p50_ms')} ms  p99 {r.get('p99_ms')} ms  "
               f"load {r['load_avg_1m']}")

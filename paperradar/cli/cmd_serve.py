@@ -66,6 +66,13 @@ It loads nothing from other hosts."""
     os.environ[config.BY_KEY["db"].env] = ctx.location
     os.environ[config.BY_KEY["data_dir"].env] = str(data_dir)
     os.environ[config.BY_KEY["web.host"].env] = host  # the workers turn the login on when it is public
-    uvicorn.run("paperradar.web.app:app_from_config", factory=True, host=host, port=port,
-                workers=None if reload else workers, reload=reload,
-                log_level="warning" if ctx.quiet else "info", proxy_headers=False, server_header=False)
+    log_level = "warning" if ctx.quiet else "info"
+    if reload:
+        uvicorn.run("paperradar.web.app:app_from_config", factory=True, host=host, port=port, reload=True,
+                    log_level=log_level, proxy_headers=False, server_header=False)
+        return
+    from paperradar.web import workers as processes
+
+    # one listening socket per worker (SO_REUSEPORT) so that connections spread over them
+    processes.serve("paperradar.web.app:app_from_config", host=host, port=port, workers=workers,
+                    log_level=log_level, proxy_headers=False, server_header=False)

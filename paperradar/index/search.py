@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from paperradar.index.bm25 import BM25, weigh
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
 from paperradar.index.shared import open_shared, trim_memory
+from paperradar.index.snippets import snippet
 from paperradar.index.state import (
     STATE,
     CatchUpReport,
@@ -37,7 +37,6 @@ from paperradar.index.text import query_terms, stem, words
 from paperradar.store.base import Store
 
 IVF_THRESHOLD = 300_000  # above this many papers the dense side is approximate (IVF)
-SNIPPET_WORDS = 32
 
 
 @dataclass
@@ -55,46 +54,6 @@ class Result:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@lru_cache(maxsize=200_000)
-def _token_stems(token: str) -> tuple[str, ...]:
-    return tuple(stem(w.lower()) for w in words(token))
-
-
-@lru_cache(maxsize=200_000)
-def _token_stem_set(token: str) -> frozenset[str]:
-    return frozenset(_token_stems(token))
-
-
-def snippet(text: str, qterms: set[str], width: int = SNIPPET_WORDS,
-            memo: dict[str, bool] | None = None) -> tuple[str, list[str]]:
-    """The ``width``-word window of ``text`` holding the most query terms, and the
-    words in it that matched (as written in the text). ``memo`` (token -> matches) may be
-    shared by the snippets of one query's results."""
-    tokens = text.split()
-    if not tokens:
-        return "", []
-    memo = {} if memo is None else memo
-    matching = set()
-    for tok in set(tokens):
-        hit = memo.get(tok)
-        if hit is None:
-            hit = memo[tok] = not qterms.isdisjoint(_token_stem_set(tok))
-        if hit:
-            matching.add(tok)
-    hits = [tok in matching for tok in tokens]
-    counts = np.concatenate([[0], np.cumsum(hits, dtype=np.int64)])
-    starts = np.arange(max(1, len(tokens) - width + 1))
-    windows = counts[np.minimum(starts + width, len(tokens))] - counts[starts]
-    best = int(np.argmax(windows))  # the first of the best windows
-    chosen = tokens[best:best + width]
-    matched = list(dict.fromkeys(
-        w for tok, hit in zip(chosen, hits[best:best + width], strict=True) if hit
-        for w, s in zip(words(tok), _token_stems(tok), strict=True) if s in qterms))
-    prefix = "… " if best else ""
-    suffix = " …" if best + width < len(tokens) else ""
-    return prefix + " ".join(chosen) + suffix, matched
 
 
 class SearchIndex:

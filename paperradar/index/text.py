@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 import Stemmer
@@ -42,6 +43,16 @@ def clean(text: str) -> str:
 def words(text: str) -> list[str]:
     """Raw word tokens (original case), apostrophes inside words kept."""
     return _WORD.findall(text)
+
+
+def word_matches(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
+    """:func:`words` with their offsets, from ``pos`` on."""
+    return _WORD.finditer(text, pos)
+
+
+def word_at(text: str, pos: int) -> re.Match[str] | None:
+    """The word of :func:`words` that starts at ``pos`` (None when none does)."""
+    return _WORD.match(text, pos)
 
 
 def terms(text: str) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -669,8 +670,8 @@ def healthz(request: Request) -> Response:
     store = _state(request).store()
     dates = store.listing_dates()
     return Response(orjson.dumps({"status": "ok", "papers": store.count_papers(), "days": len(dates),
-                                  "latest": dates[-1] if dates else None}), media_type=JSON,
-                    headers={"cache-control": "no-store"})
+                                  "latest": dates[-1] if dates else None, "pid": os.getpid()}),
+                    media_type=JSON, headers={"cache-control": "no-store"})
 
 
 def static_asset(request: Request) -> Response:
