@@ -1,6 +1,6 @@
 """Our topic-digest themes against BERTopic on the same selections: NPMI coherence, unassigned share.
 
-    python bench/theme_compare.py --db PATH [--until D] [--days N] [--n 72] [--json]
+    python bench/theme_compare.py --db PATH [--until D] [--days N] [--n 72] [--json] [--ours-only]
 
 Needs ``pip install 'paperradar[bench]'`` (BERTopic, with UMAP and HDBSCAN; a benchmark-only
 dependency, never imported by the package). ``--db`` must have a search index with dense
@@ -143,6 +143,8 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--n", type=int, default=72)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--ours-only", action="store_true",
+                    help="our themes only (no BERTopic needed): for trying labelling variants quickly")
     args = ap.parse_args()
     store = open_store(args.db)
     index = SearchIndex.open(store, index_dir(args.db))
@@ -161,10 +163,11 @@ def main() -> None:
             rows.append({"query": query, "papers": len(papers), "skipped": "fewer than 12 papers"})
             continue
         row: dict = {"query": query, "papers": len(papers)}
-        runs: dict[str, tuple] = {"ours": ours(papers, vecs, query),
-                                  "bertopic_10": bertopic(papers, vecs, 10, query),
-                                  "bertopic_5": bertopic(papers, vecs, 5, query),
-                                  "bertopic_5_all": bertopic(papers, vecs, 5, query, reassign=True)}
+        runs: dict[str, tuple] = {"ours": ours(papers, vecs, query)}
+        if not args.ours_only:
+            runs.update({"bertopic_10": bertopic(papers, vecs, 10, query),
+                         "bertopic_5": bertopic(papers, vecs, 5, query),
+                         "bertopic_5_all": bertopic(papers, vecs, 5, query, reassign=True)})
         for name, (terms, unassigned, seconds, *ours_rule) in runs.items():
             scores = [s for s in (ref.npmi(t) for t in terms) if s is not None]
             row[name] = {"themes": len(terms), "npmi": round(float(np.mean(scores)), 4) if scores else None,
@@ -179,9 +182,10 @@ def main() -> None:
                      for k, v in row.items()}
             print(json.dumps(brief), flush=True)
     done = [r for r in rows if "ours" in r]
+    names = ["ours"] if args.ours_only else ["ours", "bertopic_10", "bertopic_5", "bertopic_5_all"]
     summary = {name: {key: mean([r[name].get(key) for r in done]) for key in
                       ("npmi", "npmi_our_labels", "unassigned", "themes", "seconds")}
-               for name in ("ours", "bertopic_10", "bertopic_5", "bertopic_5_all")} if done else {}
+               for name in names} if done else {}
     if args.json:
         print(json.dumps({"topics": rows, "mean": summary}, indent=2))
     else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from paperradar.index.text import stem, words
 
 MIN_THEMES, MAX_THEMES = 3, 8
 SUPPORT_SHARE = 0.2  # a label term occurs in at least this share of its theme's papers (and 2)
+LABEL_CANDIDATES = 60  # best c-TF-IDF terms a label's later terms are chosen from
 JOIN_COSINE = 0.25  # a paper of a dissolved theme joins the nearest theme above this cosine
 _GENERIC_TERMS = """
 paper papers propose proposed proposes approach approaches method methods model models result results based
@@ -97,7 +99,9 @@ def label_terms(texts_by_theme: list[list[str]], query: str, top: int = 6) -> li
     A term must also be *shared*: found in at least :func:`min_support` of the theme's papers.
     c-TF-IDF alone favours a word one paper repeats ("EO-WM" five times in one abstract), which
     names that paper, not the theme; requiring support makes the label say what the papers
-    have in common (and raised the labels' NPMI coherence, docs/benchmarks.md).
+    have in common (and raised the labels' NPMI coherence, docs/benchmarks.md). After the first
+    term, each next one is chosen for its score *and* for sharing papers with the terms before
+    it (:func:`_coherent_terms`): NPMI 0.089 -> 0.103 on the benchmark's topics.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -130,19 +134,41 @@ def label_terms(texts_by_theme: list[list[str]], query: str, top: int = 6) -> li
     score = tf * idf * keep
     for row, texts in enumerate(texts_by_theme):
         score[row, support[row] < min_support(len(texts))] = 0.0
-    labels: list[list[str]] = []
-    for row in score:
-        chosen: list[str] = []
-        for j in np.argsort(-row, kind="stable"):
-            if row[j] <= 0 or len(chosen) >= top:
-                break
-            term = str(vocab[j])
-            parts = {stem(w) for w in term.split()}
-            if any(parts & {stem(w) for w in c.split()} for c in chosen):
-                continue  # "graph" after "graph neural" says nothing new
-            chosen.append(term)
-        labels.append(chosen)
-    return labels
+    return [_coherent_terms(row, per_paper[a:b], vocab, top)
+            for row, a, b in zip(score, bounds[:-1], bounds[1:], strict=True)]
+
+
+def _coherent_terms(score: np.ndarray, papers: Any, vocab: np.ndarray, top: int) -> list[str]:
+    """Up to ``top`` terms for one theme: its best c-TF-IDF term first, then each next term by
+    its score times its mean Jaccard overlap (over the theme's papers) with the terms already
+    chosen, so that the label's words describe the same papers rather than one paper each.
+    Overlapping terms ("graph" after "graph neural") are skipped."""
+    candidates = [int(j) for j in np.argsort(-score, kind="stable")[:LABEL_CANDIDATES] if score[j] > 0]
+    if not candidates:
+        return []
+    present = (papers[:, candidates].toarray() > 0).astype(np.float64)  # papers x candidates
+    sizes = present.sum(axis=0)
+    remaining = list(range(len(candidates)))
+    picked: list[int] = []
+    chosen: list[str] = []
+    while remaining and len(chosen) < top:
+        if picked:
+            rest = np.array(remaining)
+            together = present[:, rest].T @ present[:, picked]  # papers holding both terms
+            union = sizes[rest][:, None] + sizes[picked][None, :] - together
+            overlap = (together / np.clip(union, 1, None)).mean(axis=1)
+            value = score[[candidates[r] for r in remaining]] * overlap
+            at = remaining[int(np.argmax(value))]  # ties: the better c-TF-IDF term
+        else:
+            at = remaining[0]
+        remaining.remove(at)
+        term = str(vocab[candidates[at]])
+        parts = {stem(w) for w in term.split()}
+        if any(parts & {stem(w) for w in c.split()} for c in chosen):
+            continue  # "graph" after "graph neural" says nothing new
+        picked.append(at)
+        chosen.append(term)
+    return chosen
 
 
 def min_support(papers: int) -> int:
