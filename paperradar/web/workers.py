@@ -68,34 +68,34 @@ def _plain_bind(host: str, port: int) -> None:
 
 def _supervisor_fits() -> bool:
     """uvicorn's supervisor makes its workers from the module's ``Process`` with ``(config,
-    sockets)`` and runs ``target(sockets)`` in them: what this module relies on."""
+    sockets)`` and runs ``target(sockets)`` in them: what this module relies on (uvicorn 0.5x;
+    older ones also passed a target)."""
     import inspect
 
     try:
-        params = list(inspect.signature(multiprocess.Process.__init__).parameters)
-    except (TypeError, ValueError):
+        worker = list(inspect.signature(multiprocess.Process.__init__).parameters)
+        supervisor = list(inspect.signature(multiprocess.Multiprocess.__init__).parameters)
+    except (AttributeError, TypeError, ValueError):
         return False
-    return (params[:3] == ["self", "config", "sockets"] and hasattr(multiprocess.Process, "target")
-            and hasattr(multiprocess, "Multiprocess"))
+    expected = ["self", "config", "sockets"]
+    return worker[:3] == supervisor[:3] == expected and hasattr(multiprocess.Process, "target")
 
 
 def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
     """Run ``app`` (an import string of an app factory) in ``workers`` processes on host:port
     until SIGINT / SIGTERM. Exits with uvicorn's startup-failure status when the port is taken."""
-    config = Config(app, factory=True, host=host, port=port, workers=workers, **options)
     if workers > 1 and port != 0 and reuse_port_supported() and _supervisor_fits():
         try:  # fail here, clearly, rather than in every worker; a plain bind also refuses to
             _plain_bind(host, port)  # join another server's SO_REUSEPORT group on this port
         except OSError as exc:
             log.error("cannot bind %s:%s: %s", host, port, exc)
             sys.exit(STARTUP_FAILURE)
+        config = Config(app, factory=True, host=host, port=port, workers=workers, **options)
         multiprocess.Process = ReusePortProcess  # type: ignore[misc]  # what the supervisor spawns
         multiprocess.Multiprocess(config, sockets=[]).run()
         return
     if workers > 1:
         log.info("workers share one listening socket (no SO_REUSEPORT balancing here)")
-        multiprocess.Multiprocess(config, sockets=[config.bind_socket()]).run()
-        return
-    from uvicorn import Server
+    import uvicorn
 
-    Server(config).run()
+    uvicorn.run(app, factory=True, host=host, port=port, workers=workers, **options)
