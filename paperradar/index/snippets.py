@@ -47,6 +47,8 @@ def _word_starts(low: str, prefixes: tuple[str, ...]) -> list[int]:
 
 def _matching_words(text: str, qterms: set[str], memo: dict[str, bool]) -> list[tuple[int, str]]:
     """(offset, word) of every word of ``text`` whose stem is a query term, in text order."""
+    if not qterms:
+        return []
     prefixes = _prefixes(frozenset(qterms)) if text.isascii() else None
     found: Iterable[re.Match[str] | None]
     if prefixes is None:
