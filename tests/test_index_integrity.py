@@ -367,3 +367,24 @@ def test_keys_survive_hostile_ids_and_a_lost_line_never_shifts_vectors(tmp_path:
     assert [m for _, m in scan.problems] == ["row 2 (2607.00002) does not match its checksum"]
     assert vs.repair(scan) == 1
     assert vs.load()[0] == [keys[0], keys[3]] and vs.scan(verify_vectors=True).ok
+
+
+def test_parsing_the_paper_rows_pauses_the_collector_and_restores_it() -> None:
+    import gc
+
+    from paperradar.index.state import parse_docs
+
+    row = '{"id": "2601.00001", "h": "ab", "d": "2026-01-01", "c": ["cs.LG"], "a": ["A. B"]}'
+    assert gc.isenabled()
+    docs = parse_docs(row + "\n\n" + row.replace("00001", "00002") + "\n")
+    assert [d.arxiv_id for d in docs] == ["2601.00001", "2601.00002"] and docs[0].categories == ["cs.LG"]
+    assert gc.isenabled()
+    with pytest.raises(ValueError):  # a damaged row: the error surfaces, the collector is back on
+        parse_docs(row + "\n{not json\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_docs(row)
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
