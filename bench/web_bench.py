@@ -177,15 +177,31 @@ class RawClient:
             await self.writer.wait_closed()
 
 
+class HttpxClient:
+    """The same interface over httpx (``--client httpx``), reading the bytes as sent."""
+
+    def __init__(self, base: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base, timeout=30, headers={"accept-encoding": "gzip"})
+
+    async def get(self, path: str) -> tuple[int, httpx.Headers]:
+        async with self.http.stream("GET", path) as r:
+            async for _ in r.aiter_raw():  # the bytes as sent: decompressing is the reader's work
+                pass
+        return r.status_code, r.headers
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
 async def load(base: str, paths: list[str], clients: int, seconds: float, kind: str = "raw") -> dict:
     """``clients`` keep-alive clients cycling through ``paths`` until the deadline."""
     latencies: list[float] = []
     errors = hits = 0
     deadline = time.perf_counter() + seconds
 
-    async def raw_client(n: int) -> None:
+    async def client(n: int) -> None:
         nonlocal errors, hits
-        http = RawClient(base)
+        http = RawClient(base) if kind == "raw" else HttpxClient(base)
         try:
             i = n
             while time.perf_counter() < deadline:
@@ -198,22 +214,8 @@ async def load(base: str, paths: list[str], clients: int, seconds: float, kind: 
         finally:
             await http.close()
 
-    async def client(n: int) -> None:
-        nonlocal errors, hits
-        async with httpx.AsyncClient(base_url=base, timeout=30, headers={"accept-encoding": "gzip"}) as http:
-            i = n
-            while time.perf_counter() < deadline:
-                t0 = time.perf_counter()
-                async with http.stream("GET", paths[i % len(paths)]) as r:
-                    async for _ in r.aiter_raw():  # the bytes as sent: decompressing is the reader's work
-                        pass
-                latencies.append((time.perf_counter() - t0) * 1000)
-                errors += r.status_code != 200
-                hits += r.headers.get("x-search-cache") == "hit"
-                i += clients
-
     started = time.perf_counter()
-    await asyncio.gather(*((raw_client if kind == "raw" else client)(n) for n in range(clients)))
+    await asyncio.gather(*(client(n) for n in range(clients)))
     out = summary(latencies, time.perf_counter() - started)
     out["errors"] = errors
     out["cache_hits"] = hits

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from deliverkit import free_port
 
 from paperradar.store import open_store
 from paperradar.web.workers import reuse_port_supported
@@ -24,12 +25,6 @@ REPO = Path(__file__).resolve().parents[2]
 CONNECTIONS = 16
 
 pytestmark = pytest.mark.skipif(not reuse_port_supported(), reason="SO_REUSEPORT balancing is Linux-only")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _serve(tmp_path: Path, port: int) -> subprocess.Popen:
@@ -81,7 +76,7 @@ def _wait_up(base: str, proc: subprocess.Popen, log: Path, seconds: float = 60) 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = _free_port()
+    port = free_port()
     proc = _serve(tmp_path, port)
     base = f"http://127.0.0.1:{port}"
     try:
