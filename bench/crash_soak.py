@@ -30,7 +30,7 @@ import pg_cluster  # noqa: E402  (tests/pg_cluster.py: the throwaway cluster)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=20, help="kill points per job and backend")
-    ap.add_argument("--jobs", default="ingest,fetch,summarize,index")
+    ap.add_argument("--jobs", default="ingest,fetch,summarize,index,index-delta")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--seed", default="13")
     args = ap.parse_args()

@@ -8,7 +8,9 @@ earlier papers (new version, edited abstract). Each day is one ``ingest_records`
 daily file is. At every size S: ingest up to S - 10,000 papers, catch the indexes up (untimed),
 ingest 10,000 more (timed, the ingest rate), time a keyword-only and a dense catch-up (dense
 with an 8-d deterministic embedder so the index machinery is timed, not MiniLM), time rendering
-the last day (dae-md and html, best of 3), and measure the store on disk. For contrast it also
+the last day (dae-md and html, best of 3), and measure the store on disk. ``merge all`` is the
+CPU time of the rare merge of every keyword segment into one, ``open kw`` that of opening the
+keyword index for search (not part of a catch-up; its whole-index work). For contrast it also
 times reading every paper the way the old catch-up did (``_scan``). ``vector store CPU s`` is the
 CPU time of the dense catch-up spent in the vector store: the dense self-check and every
 ``VectorStore`` method (outermost calls); ``dense part CPU s`` is all of its dense side: the dense
@@ -43,8 +45,10 @@ DAYS = REPO.parent / "shared" / "data" / "arxiv_daily_ai_enhanced" / "days"
 
 import paperradar.index.state as index_state  # noqa: E402
 from paperradar.digest import render_day  # noqa: E402
+from paperradar.index import segments  # noqa: E402
 from paperradar.index.dense import VectorStore  # noqa: E402
-from paperradar.index.state import _scan, catch_up  # noqa: E402
+from paperradar.index.search import SearchIndex  # noqa: E402
+from paperradar.index.state import _scan, catch_up, check, read_state  # noqa: E402
 from paperradar.ingest import ingest_records  # noqa: E402
 from paperradar.models import Listing, Origin, Paper, Record  # noqa: E402
 from paperradar.store import open_store  # noqa: E402
@@ -190,7 +194,9 @@ COLUMNS = (("papers", "papers", "{:,.0f}"), ("ingest_papers_per_s", "ingest pape
            ("catch_up_dense_cpu_s", "dense CPU s", "{:.1f}"),
            ("vector_store_cpu_s", "vector store CPU s", "{:.2f}"),
            ("dense_part_cpu_s", "dense part CPU s", "{:.2f}"),
-           ("catch_up_read", "rows read", "{:,.0f}"), ("full_scan_s", "full scan s", "{:.1f}"),
+           ("catch_up_read", "rows read", "{:,.0f}"), ("segments", "kw segments", "{:.0f}"),
+           ("merge_all_cpu_s", "merge all CPU s", "{:.1f}"), ("open_kw_cpu_s", "open kw CPU s", "{:.1f}"),
+           ("full_scan_s", "full scan s", "{:.1f}"),
            ("store_mb", "store MB", "{:,.0f}"), ("index_mb", "index MB", "{:,.0f}"),
            ("load", "load", "{:.1f}"))
 
@@ -209,9 +215,28 @@ def growth_table(rows: list[dict]) -> str:
         a, b = mine[0], mine[-1]
         grow = b["papers"] / a["papers"]
         parts = [f"{title} x{b[key] / a[key]:.2f}" for key, title, _ in COLUMNS[1:-1]
-                 if a[key] and key != "catch_up_read"]
+                 if a[key] and key not in ("catch_up_read", "segments")]
         out.append(f"\n{backend}: store x{grow:.2f}; " + ", ".join(parts))
     return "\n".join(out)
+
+
+def merge_and_open(store, folder: Path) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
+    """CPU seconds of the rare merge of every keyword segment into one (what a catch-up does when
+    the appended segments have grown as large as the first; written aside and removed, the index
+    is left as it was), of opening the keyword index for search (check and assemble the segments,
+    derive the BM25 weights), and how many segments there are."""
+    state = read_state(folder) or {}
+    listed = segments.segments_of(state)
+    vocab = check(folder, assemble=False).vocab
+    assert vocab is not None
+    c0 = time.process_time()
+    merged = segments.merge(folder, listed, 0, vocab, segments.new_name(999999))
+    merge_cpu = time.process_time() - c0
+    for name in merged.files:
+        (folder / name).unlink()
+    c0 = time.process_time()
+    SearchIndex.open(store, folder, dense=False, share=False)
+    return merge_cpu, time.process_time() - c0, len(listed)
 
 
 def main() -> None:
@@ -270,6 +295,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 _scan(store)
                 scan_s = time.perf_counter() - t0
+                merge_cpu, open_cpu, n_segments = merge_and_open(store, kw)
                 row = {"backend": args.backend, "papers": store.count_papers(),
                        "ingest_papers_per_s": (synth.n - start_n) / ingest_s,
                        "ingest_records_per_s": listed / ingest_s,
@@ -279,7 +305,8 @@ def main() -> None:
                        "catch_up_keyword_cpu_s": kw_cpu, "catch_up_dense_cpu_s": dense_cpu,
                        "vector_store_cpu_s": store_cpu, "dense_part_cpu_s": part_cpu,
                        "catch_up_read": k.read_from_store, "catch_up_tokenised": k.tokenised,
-                       "dense_embedded": d.embedded, "full_scan_s": scan_s,
+                       "dense_embedded": d.embedded, "full_scan_s": scan_s, "segments": n_segments,
+                       "merge_all_cpu_s": merge_cpu, "open_kw_cpu_s": open_cpu,
                        "store_mb": store_bytes(store, location) / 2**20,
                        "index_mb": (folder_bytes(kw) + folder_bytes(dense)) / 2**20,
                        "load": os.getloadavg()[0]}

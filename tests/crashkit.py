@@ -242,8 +242,9 @@ def small_day_file(folder: Path, name: str, lines: int, source: Path) -> Path:
 
 
 def jobs(folder: Path, oai_url: str) -> dict[str, Job]:
-    """The four jobs, on small real inputs: two days (plain and AI-enhanced files), a 3-page OAI-PMH
-    harvest of the real 46-record sample, and 12 / 8 papers to summarize / index."""
+    """The jobs, on small real inputs: two days (plain and AI-enhanced files), a 3-page OAI-PMH
+    harvest of the real 46-record sample, 12 / 8 papers to summarize / index, and an index
+    catch-up of 3 papers that merges keyword segments."""
     day_files = [
         str(DAYS / f)
         for f in (
@@ -255,6 +256,8 @@ def jobs(folder: Path, oai_url: str) -> dict[str, Job]:
     ]
     few = small_day_file(folder, "2026-05-04.jsonl", 12, DAYS / "2026-05-04.jsonl.gz")
     eight = small_day_file(folder, "2026-04-29.jsonl", 8, DAYS / "2026-04-29.jsonl.gz")
+    three_a = small_day_file(folder, "2026-05-01.jsonl", 3, DAYS / "2026-05-01.jsonl.gz")
+    three_b = small_day_file(folder, "2026-05-06.jsonl", 3, DAYS / "2026-05-06.jsonl.gz")
     fetch = ["fetch", "oai", "--set", "cs", "--from", "2015-01-16", "--delay", "0", "--base-url", oai_url]
 
     def fetch_rerun(location: str) -> list[str]:
@@ -278,6 +281,10 @@ def jobs(folder: Path, oai_url: str) -> dict[str, Job]:
             extra=("--patch", "paperradar.enrich.job.FLUSH_EVERY=3"),
         ),
         "index": Job("index", [["ingest", str(eight)]], ["index"], embed_chunk=2, index=True),
+        # a catch-up that appends a keyword segment and merges it with the one before (8, 3, +3)
+        "index-delta": Job("index-delta", [["ingest", str(eight)], ["index"], ["ingest", str(three_a)],
+                                           ["index"], ["ingest", str(three_b)]], ["index"], embed_chunk=2,
+                           index=True),
     }
 
 

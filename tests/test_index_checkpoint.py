@@ -23,7 +23,7 @@ from paperradar.cli import cli
 from paperradar.errors import EmbeddingError
 from paperradar.index.dense import Checkpoint, VectorStore
 from paperradar.index.search import SearchIndex
-from paperradar.index.state import catch_up, check, read_state
+from paperradar.index.state import catch_up, check, read_docs, read_state
 from paperradar.models import Paper
 from paperradar.store import open_store
 from paperradar.store.base import VECTOR_GENERATION_KEY
@@ -125,7 +125,7 @@ def assert_same_as_rebuild(store, folder: Path, tmp_path: Path) -> None:  # type
     health = check(folder, deep=True, full=True)
     assert health.ok, health.summary()
     assert check(folder, deep=True).ok
-    assert (folder / "docs.jsonl").read_bytes() == (rebuilt / "docs.jsonl").read_bytes()
+    assert [d.as_json() for d in read_docs(folder)] == [d.as_json() for d in read_docs(rebuilt)]
     mine, theirs = _vectors_by_key(folder), _vectors_by_key(rebuilt)
     for doc in health.docs or []:
         key = (doc.arxiv_id, doc.digest)

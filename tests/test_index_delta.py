@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from indexkit import ingest_day
 
-from paperradar.index.bm25 import BM25
-from paperradar.index.state import catch_up, read_docs
+from paperradar.index.state import catch_up, read_docs, read_keyword
 from paperradar.models import Listing, Paper
 from paperradar.store import open_store
 
@@ -44,9 +43,7 @@ _ingest = ingest_day
 
 
 def _terms(folder: Path) -> list[dict[str, float]]:
-    loaded = BM25.load_counts(folder)
-    assert loaded is not None
-    counts, vocab = loaded
+    _, counts, vocab = read_keyword(folder)
     return [{vocab.words[j]: float(v) for j, v in zip(row.indices, row.data, strict=True)}
             for row in (counts.getrow(i) for i in range(counts.shape[0]))]
 
@@ -69,7 +66,8 @@ def test_catch_up_reads_only_the_changed_papers_and_matches_a_rebuild(
             store.add_listings([Listing(_paper(7).arxiv_id, "2026-06-02", "cs.AI", 50)])
         second = catch_up(store, tmp_path / "index", embedder)
         assert second.read_from_store == 22, second  # 20 new, 1 edited, 1 listed again
-        assert (second.tokenised, second.embedded, second.papers) == (21, 21, 320)
+        # paper 7's row changed (its date), its text did not: counted again, not embedded again
+        assert (second.tokenised, second.embedded, second.papers) == (22, 21, 320)
         # nothing changed: the listing-only write (no generation bump, as ingest does for a day that
         # only lists known papers) is read again until the next bump, nothing else
         third = catch_up(store, tmp_path / "index", embedder)
@@ -79,7 +77,7 @@ def test_catch_up_reads_only_the_changed_papers_and_matches_a_rebuild(
         full = catch_up(store, tmp_path / "rebuilt", embedder, rebuild=True)
         assert full.read_from_store == 320
         index, rebuilt = tmp_path / "index", tmp_path / "rebuilt"
-        assert (index / "docs.jsonl").read_bytes() == (rebuilt / "docs.jsonl").read_bytes()
+        assert [d.as_json() for d in read_docs(index)] == [d.as_json() for d in read_docs(rebuilt)]
         assert _terms(index) == _terms(rebuilt)  # term ids differ, counts do not
     finally:
         store.close()

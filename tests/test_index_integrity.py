@@ -20,10 +20,9 @@ from click.testing import CliRunner
 from paperradar.cli import cli, cmd_search
 from paperradar.embed import OnnxMiniLM
 from paperradar.errors import IndexDamaged, SearchIndexError
-from paperradar.index.bm25 import BM25
 from paperradar.index.dense import VectorStore
 from paperradar.index.search import SearchIndex, results_json
-from paperradar.index.state import catch_up, check, read_docs
+from paperradar.index.state import catch_up, check, read_keyword
 from paperradar.ingest import ingest_records
 from paperradar.models import Record
 from paperradar.sources import parse_path
@@ -91,9 +90,8 @@ def assert_same_as_clean(db: Path, clean_db: Path, model: OnnxMiniLM) -> None:
     folder, clean = _index(db), _index(clean_db)
     health = check(folder, deep=True)
     assert health.ok, health.summary()
-    docs, clean_docs = read_docs(folder), read_docs(clean)
+    (docs, counts, vocab), (clean_docs, clean_counts, clean_vocab) = read_keyword(folder), read_keyword(clean)
     assert [(d.arxiv_id, d.digest) for d in docs] == [(d.arxiv_id, d.digest) for d in clean_docs]
-    (counts, vocab), (clean_counts, clean_vocab) = BM25.load_counts(folder), BM25.load_counts(clean)
     for row in range(len(docs)):
         a = {vocab.words[c]: v for c, v in zip(counts[row].indices, counts[row].data, strict=True)}
         b = {clean_vocab.words[c]: v for c, v in zip(clean_counts[row].indices, clean_counts[row].data,

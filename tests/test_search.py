@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from paperradar.cli import cli
 from paperradar.embed import OnnxMiniLM
 from paperradar.index.search import SearchIndex
-from paperradar.index.state import catch_up, index_dir, read_docs, staleness
+from paperradar.index.state import catch_up, index_dir, read_keyword, staleness
 from paperradar.ingest import ingest_records
 from paperradar.models import Record
 from paperradar.sources import parse_path
@@ -186,7 +186,6 @@ def test_incremental_catch_up_update_model_change_and_resume(new_location, days_
 def test_incremental_counts_equal_a_fresh_build(new_location, days_dir: Path) -> None:
     """Papers arriving out of id order interleave with indexed ones: every row must
     still hold its own paper's terms, exactly as a build from scratch would."""
-    from paperradar.index.bm25 import BM25
 
     late = [r for r in _records(days_dir, "2026-06-26") if r.paper.arxiv_id[-1] in "02468"][:40]
     early = [r for r in _records(days_dir, "2026-06-26") if r.paper.arxiv_id[-1] in "13579"][:40]
@@ -198,9 +197,10 @@ def test_incremental_counts_equal_a_fresh_build(new_location, days_dir: Path) ->
     fresh = open_store(new_location("b.db"))
     ingest_records(fresh, late + early, "all")
     catch_up(fresh, index_dir(fresh.location), None)
-    (inc, inc_vocab), (full, full_vocab) = (BM25.load_counts(index_dir(s.location)) for s in (store, fresh))
-    inc_docs = [d.arxiv_id for d in read_docs(index_dir(store.location))]
-    assert inc_docs == [d.arxiv_id for d in read_docs(index_dir(fresh.location))]
+    (inc_rows, inc, inc_vocab), (full_rows, full, full_vocab) = \
+        (read_keyword(index_dir(s.location)) for s in (store, fresh))
+    inc_docs = [d.arxiv_id for d in inc_rows]
+    assert inc_docs == [d.arxiv_id for d in full_rows]
     for row in range(len(inc_docs)):
         a = {inc_vocab.words[c]: v for c, v in zip(inc[row].indices, inc[row].data, strict=True)}
         b = {full_vocab.words[c]: v for c, v in zip(full[row].indices, full[row].data, strict=True)}

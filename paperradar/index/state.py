@@ -2,19 +2,19 @@
 
 Layout of the index folder (``index/`` in the data folder):
 
-- ``docs.jsonl``: one line per indexed paper in row order (id, content hash,
-  date, categories, authors); the BM25 count matrix rows follow this order.
-- ``bm25_counts.npz`` + ``bm25_vocab.json``: term frequencies (see :mod:`bm25`).
+- the keyword index, as immutable segments (see :mod:`segments`): ``docs.jsonl``,
+  ``bm25_counts.npz`` and ``bm25_vocab.json`` for the first, ``kw.<n>.*`` for those
+  later catch-ups appended; each paper's newest row wins;
 - ``dense_*``: the vector store (see :mod:`dense`): checksummed key lines that
   name their vector rows, tagged with the embedding space, so a model change
   re-embeds everything and an edited abstract re-embeds only that paper.
-- ``state.json``: written last, atomically: the store generation it matches,
-  and for every file written whole its size and CRC-32 plus the row counts
-  (papers, terms, vectors), so that :func:`check` notices any file that was
-  truncated, replaced or lost since; and ``dense_checked``, the vector store's
+- ``state.json``: written last, atomically: the store generation it matches, the
+  keyword segments, and for every file written whole its size and CRC-32 plus the
+  row counts (papers, terms, vectors), so that :func:`check` notices any file that
+  was truncated, replaced or lost since; and ``dense_checked``, the vector store's
   :class:`~paperradar.index.dense.Checkpoint` (rows proven intact, and the size
   and CRC-32 of the bytes of both vector files holding them) with the
-  fingerprint of the ``docs.jsonl`` whose every paper has a vector among them.
+  fingerprint of the keyword segments whose every live paper has a vector among them.
 
 Every whole file is written atomically (:mod:`paperradar.files`); the vector
 store is append-only and checks itself line by line. :func:`check` reports
@@ -23,10 +23,11 @@ each problem with the file it is in; :func:`catch_up` repairs what it can
 keyword index from the store) and ``rebuild=True`` starts over.
 
 The vector rows the checkpoint covers are checked by one CRC pass over their
-bytes (C speed) instead of line by line, and, while ``docs.jsonl`` is the one it
-was written with, their keys are not read at all: so a catch-up parses only the
-key lines of its own delta and its dense side does not grow with the index.
-Any change to those bytes (truncation, an edit, a replaced file) fails the CRC
+bytes (C speed) instead of line by line, and, while the keyword segments are those
+it was written with, their keys are not read at all: so a catch-up parses only the
+key lines of its own delta and its dense side does not grow with the index. Its
+keyword side writes one segment of the delta and reads the rows' packed keys, never
+their lines. Any change to those bytes (truncation, an edit, a replaced file) fails the CRC
 and the check falls back to every line; ``check(full=True)`` (``index --check``)
 ignores the checkpoint and verifies every line and vector independently.
 
@@ -37,7 +38,6 @@ or changed, so a search can tell cheaply that the index is behind.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import json
 import time
@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import orjson
 import scipy.sparse as sp
 
 from paperradar import config
@@ -55,23 +54,35 @@ from paperradar.clock import now_iso
 from paperradar.embed import Embedder, make_embedder
 from paperradar.errors import EmbeddingError, SearchIndexError
 from paperradar.files import atomic_write
-from paperradar.index.bm25 import (
-    BM25,
-    COUNTS,
-    VOCAB,
-    Vocabulary,
-    count_matrix,
-    parse_counts,
-    parse_vocab,
-    resize,
-)
+from paperradar.index.bm25 import COUNTS, VOCAB, Vocabulary, count_matrix, parse_vocab
 from paperradar.index.dense import KEYS, META, VECTORS, Checkpoint, KeyScan, VectorStore
+from paperradar.index.segments import (
+    BASE,
+    DOCS,
+    DocInfo,
+    KeywordView,
+    Segment,
+    line_tag,
+    merge,
+    merge_plan,
+    new_name,
+    parse_docs,
+    parse_lines,
+    read_segment,
+    segment_files,
+    segments_of,
+    stack,
+    write_segment,
+)
 from paperradar.models import Paper
 from paperradar.store.base import GENERATION_KEY, VECTOR_GENERATION_KEY, Store
 
+__all__ = ["DocInfo", "parse_docs"]  # re-exported: defined with the segments they are rows of
+
 EMBED_CHUNK = 256
-STATE_VERSION = 2  # 1: no checksums, vectors keyed by line position
-STATE, DOCS = "state.json", "docs.jsonl"
+STATE_VERSION = 3  # 1: no checksums, vectors keyed by line position; 2: one keyword segment
+READABLE = (2, 3)
+STATE = "state.json"
 INDEX_FILES = (STATE, DOCS, COUNTS, VOCAB, META, KEYS, VECTORS)
 
 Progress = Callable[[int, int], None]
@@ -98,25 +109,6 @@ def content_hash(text: str) -> str:
 
 def store_generation(store: Store) -> str:
     return store.get_meta(GENERATION_KEY) or "0"
-
-
-@dataclass
-class DocInfo:
-    arxiv_id: str
-    digest: str
-    date: str
-    categories: list[str]
-    authors: list[str]
-    line: str = field(default="", compare=False, repr=False)  # as read: written again unchanged
-
-    def as_json(self) -> str:
-        return self.line or json.dumps({"id": self.arxiv_id, "h": self.digest, "d": self.date,
-                                        "c": self.categories, "a": self.authors}, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, line: str) -> DocInfo:
-        d = orjson.loads(line)
-        return cls(str(d["id"]), str(d["h"]), str(d["d"]), list(d["c"]), list(d["a"]), line)
 
 
 @dataclass
@@ -171,6 +163,8 @@ class Health:
     vocab: Vocabulary | None = None
     vectors: KeyScan | None = None
     dense_missing: int = 0  # papers without an intact vector
+    keyword: KeywordView | None = None  # what the keyword segments hold (also when not assembled)
+    state_bytes: bytes = b""
 
     @property
     def exists(self) -> bool:
@@ -200,8 +194,9 @@ class Health:
         return "; ".join(str(p) for p in chosen)
 
     def as_dict(self) -> dict:
-        return {"index": str(self.folder), "healthy": self.ok,
-                "papers": None if self.docs is None else len(self.docs),
+        papers = len(self.docs) if self.docs is not None else \
+            len(self.keyword.live) if self.keyword is not None else None
+        return {"index": str(self.folder), "healthy": self.ok, "papers": papers,
                 "dense": self.dense_wanted, "space": (self.state or {}).get("space") or None,
                 "problems": [{"part": p.part, "file": p.file, "message": p.message} for p in self.problems]}
 
@@ -240,26 +235,36 @@ def _read_verified(health: Health, name: str, part: str) -> bytes | None:
     return data
 
 
-def parse_docs(text: str) -> list[DocInfo]:
-    """The rows of a ``docs.jsonl`` text. Python's cyclic garbage collector is paused meanwhile:
-    a million papers' rows are millions of small objects, none in a cycle, and the collections
-    their allocation triggers rescanned all of them again and again (2.7x the parse time at
-    300k papers, and growing with the index)."""
-    paused = gc.isenabled()
-    gc.disable()
+def read_keyword(folder: Path) -> tuple[list[DocInfo], sp.csr_matrix, Vocabulary]:
+    """The keyword index's live rows (id order), their term counts and the vocabulary, as written
+    (unchecked, for readers that tolerate a damaged index; :func:`check` verifies them).
+    ``SearchIndexError`` when there is none or it cannot be read."""
+    state = read_state(folder)
+    if state is None:
+        raise SearchIndexError(f"no search index at {folder}; run `paperradar index`")
     try:
-        return [DocInfo.from_json(line) for line in text.splitlines() if line]
-    finally:
-        if paused:
-            gc.enable()
+        segments = segments_of(state)
+        words: list[str] = []
+        parts = []
+        for seg in segments:
+            docs_name, counts_name, vocab_name = seg.files
+            words.extend(parse_vocab((folder / vocab_name).read_bytes()).words)
+            parts.append(read_segment((folder / docs_name).read_bytes(), (folder / counts_name).read_bytes(),
+                                      full=True))
+    except (OSError, ValueError) as exc:
+        raise SearchIndexError(f"search index at {folder} cannot be read ({exc}); run `paperradar index`") \
+            from exc
+    vocab = Vocabulary(words)
+    lines, _, _, counts = stack(parts, max(len(vocab), 1))
+    return parse_lines(lines), counts, vocab
 
 
 def read_docs(folder: Path) -> list[DocInfo]:
-    """The rows of ``docs.jsonl`` as written (unchecked; :func:`check` verifies them)."""
-    path = folder / DOCS
-    if not path.is_file():
+    """The live rows of the keyword index in id order, as written (unchecked); none without one."""
+    try:
+        return read_keyword(folder)[0]
+    except SearchIndexError:
         return []
-    return parse_docs(path.read_text(encoding="utf-8"))
 
 
 def read_state(folder: Path) -> dict | None:
@@ -268,88 +273,137 @@ def read_state(folder: Path) -> dict | None:
 
 
 def _read_state(folder: Path) -> tuple[dict | None, str]:
+    state, why, _ = _read_state_bytes(folder)
+    return state, why
+
+
+def _read_state_bytes(folder: Path) -> tuple[dict | None, str, bytes]:
     path = folder / STATE
     if not path.is_file():
-        return None, "is missing: no search index yet"
+        return None, "is missing: no search index yet", b""
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        state = json.loads(data)
     except (OSError, ValueError) as exc:
-        return None, f"cannot be read ({type(exc).__name__})"
+        return None, f"cannot be read ({type(exc).__name__})", b""
     if not isinstance(state, dict):
-        return None, "does not hold an index state"
-    return state, ""
+        return None, "does not hold an index state", data
+    return state, "", data
 
 
-def check(folder: Path, deep: bool = False, full: bool = False) -> Health:
+def check(folder: Path, deep: bool = False, full: bool = False, assemble: bool = True) -> Health:
     """Check the index in ``folder`` against its state file: every whole file's size
     and checksum, row counts, every vector key line, and that each paper has an intact
     vector. ``deep`` also verifies every vector's checksum (what ``index --check`` and
     ``index`` do; a search skips it). Vector rows covered by the checkpoint in the state
     file are checked by the CRC of their bytes instead, unless ``full`` (``index --check``):
-    then every line and vector is checked again, trusting nothing written before."""
+    then every line and vector is checked again, trusting nothing written before.
+    ``assemble``: also parse the keyword rows into ``docs`` and ``counts`` (a catch-up needs only
+    what :class:`~paperradar.index.segments.KeywordView` says). A check that finds damage while
+    ``state.json`` changed under it (a catch-up finished meanwhile) is run again on the new state."""
+    for _ in range(3):
+        health = _check_once(folder, deep, full, assemble)
+        if health.ok or health.state is None or _read_state_bytes(folder)[2] == health.state_bytes:
+            return health
+    return health
+
+
+def _check_once(folder: Path, deep: bool, full: bool, assemble: bool) -> Health:
     health = Health(folder)
     if folder.exists() and not folder.is_dir():
         health.problems.append(Problem("index", folder.name,
                                        "is a plain file where the index folder should be"))
         return health
-    state, why = _read_state(folder)
+    state, why, raw = _read_state_bytes(folder)
     if state is None:
         health.problems.append(Problem("index", STATE, why))
         return health
-    if state.get("format") != STATE_VERSION:
+    if state.get("format") not in READABLE:
         old = state.get("format")
         health.problems.append(Problem("index", STATE, f"is from an older index format ({old}); "
                                                         "`paperradar index` rebuilds it"))
         return health
-    health.state = state
+    health.state, health.state_bytes = state, raw
     rows = state.get("rows") or {}
-    _check_keyword(health, rows)
+    _check_keyword(health, rows, assemble)
     if health.dense_wanted:
         _check_dense(health, rows, deep, full)
     return health
 
 
-def _check_keyword(health: Health, rows: dict) -> None:
-    data = _read_verified(health, DOCS, "keyword")
-    if data is not None:
+def _check_keyword(health: Health, rows: dict, assemble: bool) -> None:
+    """Every segment's files against their fingerprints, their row and term counts against the
+    state, and the live papers against its paper count."""
+    try:
+        segments = segments_of(health.state or {})
+    except ValueError as exc:
+        health.problems.append(Problem("keyword", STATE, str(exc)))
+        return
+    files = (health.state or {}).get("files") or {}
+    words: list[str] = []
+    parts = []
+    for seg in segments:
+        docs_name, counts_name, vocab_name = seg.files
+        vdata = _read_verified(health, vocab_name, "keyword")
+        ddata = _read_verified(health, docs_name, "keyword")
+        cdata = _read_verified(health, counts_name, "keyword")
+        if vdata is not None:
+            try:
+                words.extend(parse_vocab(vdata).words)
+            except ValueError as exc:
+                health.problems.append(Problem("keyword", vocab_name, f"cannot be read ({exc})"))
+            else:
+                if len(words) != seg.terms:
+                    health.problems.append(Problem("keyword", vocab_name, f"brings the vocabulary to "
+                                                   f"{len(words)} terms, {STATE} recorded {seg.terms}"))
+        if ddata is None or cdata is None:
+            continue
         try:
-            health.docs = parse_docs(data.decode("utf-8"))
-        except (ValueError, KeyError, TypeError) as exc:
-            health.problems.append(Problem("keyword", DOCS, f"cannot be read ({type(exc).__name__})"))
-        else:
-            if len(health.docs) != rows.get("docs"):
-                health.problems.append(Problem("keyword", DOCS, f"holds {len(health.docs)} papers, "
-                                                                 f"{STATE} recorded {rows.get('docs')}"))
-                health.docs = None
-    vdata = _read_verified(health, VOCAB, "keyword")
-    if vdata is not None:
-        try:
-            health.vocab = parse_vocab(vdata)
+            part = read_segment(ddata, cdata, full=assemble)
         except ValueError as exc:
-            health.problems.append(Problem("keyword", VOCAB, f"cannot be read ({exc})"))
-    cdata = _read_verified(health, COUNTS, "keyword")
-    if cdata is not None:
-        try:
-            health.counts = parse_counts(cdata)
-        except ValueError as exc:
-            health.problems.append(Problem("keyword", COUNTS, f"cannot be read ({exc})"))
-    if health.counts is not None and health.docs is not None and health.counts.shape[0] != len(health.docs):
-        health.problems.append(Problem("keyword", COUNTS, f"has {health.counts.shape[0]} rows for "
-                                                           f"{len(health.docs)} papers"))
-    if health.counts is not None and health.vocab is not None:
-        if health.counts.shape[1] > max(len(health.vocab), 1):
-            health.problems.append(Problem("keyword", VOCAB, f"has {len(health.vocab)} terms for "
-                                                              f"{health.counts.shape[1]} count columns"))
-        else:
-            health.counts = resize(health.counts, max(len(health.vocab), 1))
+            health.problems.append(Problem("keyword", counts_name, f"cannot be read ({exc})"))
+            continue
+        if len(part.ids) != seg.rows:
+            health.problems.append(Problem("keyword", docs_name, f"holds {len(part.ids)} papers, "
+                                                                 f"{STATE} recorded {seg.rows}"))
+            continue
+        if part.counts is not None:
+            if part.counts.shape[0] != seg.rows:
+                health.problems.append(Problem("keyword", counts_name, f"has {part.counts.shape[0]} rows "
+                                                                       f"for {seg.rows} papers"))
+                continue
+            if part.counts.shape[1] > max(seg.terms, 1):
+                health.problems.append(Problem("keyword", vocab_name, f"brings {seg.terms} terms for "
+                                               f"{part.counts.shape[1]} count columns"))
+                continue
+        parts.append(part)
+    if health.broken("keyword"):
+        return
+    vocab = Vocabulary(words)
+    if len(vocab.ids) != len(words):
+        health.problems.append(Problem("keyword", segments[-1].files[2], "repeats terms of earlier segments"))
+        return
+    live: dict[str, str] = {}
+    for part in parts:
+        live.update(zip(part.ids, part.tags, strict=True))
+    if len(live) != rows.get("docs"):
+        health.problems.append(Problem("keyword", segments[-1].files[0], f"the segments hold {len(live)} "
+                                                                         f"papers, {STATE} recorded "
+                                                                         f"{rows.get('docs')}"))
+        return
+    health.vocab = vocab
+    health.keyword = KeywordView(segments, vocab, live, {n: files[n] for s in segments for n in s.files})
+    if assemble:
+        lines, _, _, health.counts = stack(parts, max(len(vocab), 1))
+        health.docs = parse_lines(lines)
 
 
 def _covers_docs(state: dict, health: Health) -> bool:
-    """Whether every paper of the (verified) ``docs.jsonl`` has a vector among the rows of the
-    state's checkpoint: the catch-up that wrote both said so, for this very file."""
+    """Whether every live paper of the (verified) keyword segments has a vector among the rows of
+    the state's checkpoint: the catch-up that wrote both said so, for these very segments."""
     checked = state.get("dense_checked") or {}
-    return bool(state.get("complete")) and health.docs is not None and checked.get("docs") is not None \
-        and checked.get("docs") == (state.get("files") or {}).get(DOCS)
+    return bool(state.get("complete")) and health.keyword is not None and checked.get("docs") is not None \
+        and checked.get("docs") == health.keyword.fingerprint()
 
 
 def _check_dense(health: Health, rows: dict, deep: bool, full: bool = False) -> None:
@@ -377,13 +431,14 @@ def _check_dense(health: Health, rows: dict, deep: bool, full: bool = False) -> 
     elif scan.intact < recorded:
         health.problems.append(Problem("dense", KEYS, f"holds {scan.intact} intact rows, {STATE} recorded "
                                                        f"{rows.get('dense')} (truncated)"))
-    if health.docs is not None and not scan.unnamed:  # unnamed: every paper is among those rows
+    if health.keyword is not None and not scan.unnamed:  # unnamed: every paper is among those rows
         have = set(scan.rows.values())
-        health.dense_missing = sum((d.arxiv_id, d.digest) not in have for d in health.docs)
+        keys = health.keyword.paper_keys()
+        health.dense_missing = sum(key not in have for key in keys)
         if health.dense_missing:
             why = "" if state.get("complete") else " (an interrupted `paperradar index`?)"
             health.problems.append(Problem("dense", VECTORS, f"has no intact vector for "
-                                                              f"{health.dense_missing} of {len(health.docs)} "
+                                                              f"{health.dense_missing} of {len(keys)} "
                                                               f"papers{why}"))
 
 
@@ -431,7 +486,7 @@ def _delta_base(health: Health, generation: str, rebuild: bool) -> int | None:
     (``stamped`` in its state): the store was migrated (0006) before it was built, so every
     later change carries its generation."""
     state = health.state or {}
-    if rebuild or not health.keyword_ok or health.docs is None or not state.get("stamped"):
+    if rebuild or not health.keyword_ok or health.keyword is None or not state.get("stamped"):
         return None
     try:
         built, now = int(state.get("generation")), int(generation)  # type: ignore[arg-type]
@@ -440,25 +495,91 @@ def _delta_base(health: Health, generation: str, rebuild: bool) -> int | None:
     return built if built <= now else None  # an index ahead of its store: the store was replaced
 
 
-def _merge_delta(store: Store, old: list[DocInfo], since: int,
-                 report: CatchUpReport) -> tuple[list[DocInfo], dict[str, str]] | None:
-    """The index rows after applying the papers changed since generation ``since`` to ``old``,
-    with the changed papers' texts; ``None`` when the result does not account for every paper
-    in the store (papers removed, or an index not built from this store): then read them all."""
+@dataclass
+class _Delta:
+    rows: list[DocInfo]  # the rows to append: papers new to the index or whose row changed, id order
+    fresh: list[DocInfo]  # of those, the papers new to the index or with a new text
+    texts: dict[str, str]
+
+
+def _read_delta(store: Store, old: KeywordView, since: int, report: CatchUpReport) -> _Delta | None:
+    """The papers changed since generation ``since`` whose rows differ from those the index holds,
+    with their texts; ``None`` when the index would not account for every paper in the store
+    (papers removed, or an index not built from this store): then read them all."""
     changed, texts = _scan(store, store.papers_changed_since(since))
     report.read_from_store = len(changed)
-    fresh = {d.arxiv_id: d for d in changed}
-    infos = [fresh.pop(d.arxiv_id, d) for d in old]
-    if fresh:
-        infos.extend(fresh.values())
-        start = max(len(old) - 1, 0)  # ``old`` is in id order; new papers mostly have higher ids
-        if any(infos[i].arxiv_id > infos[i + 1].arxiv_id for i in range(start, len(infos) - 1)):
-            infos.sort(key=lambda d: d.arxiv_id)
-    if len(infos) != store.count_papers():
-        report.notes.append(f"the index holds {len(infos)} papers, the store {store.count_papers()}: "
+    papers = len(old.live) + len({d.arxiv_id for d in changed} - old.live.keys())
+    if papers != store.count_papers():
+        report.notes.append(f"the index would hold {papers} papers, the store {store.count_papers()}: "
                             "every paper re-read")
         return None
-    return infos, texts
+    rows = sorted((d for d in changed if old.live.get(d.arxiv_id) != line_tag(d.digest, d.as_json())),
+                  key=lambda d: d.arxiv_id)
+    return _Delta(rows, [d for d in rows if old.digest_of(d.arxiv_id) != d.digest], texts)
+
+
+def _keyword_files(folder: Path, names: Iterable[str]) -> dict[str, dict]:
+    return {name: _fingerprint(folder / name) for name in names}
+
+
+def _rows(infos: list[DocInfo]) -> tuple[list[str], list[str], list[str]]:
+    """The lines, ids and tags of ``infos`` as a segment stores them."""
+    lines = [d.as_json() for d in infos]
+    tags = [line_tag(d.digest, line) for d, line in zip(infos, lines, strict=True)]
+    return lines, [d.arxiv_id for d in infos], tags
+
+
+def _build(folder: Path, infos: list[DocInfo], texts: dict[str, str]) -> KeywordView:
+    """The keyword index of ``infos`` (in id order) from nothing: one segment, the base."""
+    vocab = Vocabulary()
+    counts = count_matrix([texts[d.arxiv_id] for d in infos], vocab)
+    lines, ids, tags = _rows(infos)
+    names = write_segment(folder, BASE, lines, ids, tags, counts, vocab.words)
+    return KeywordView([Segment(BASE, len(infos), len(vocab))], vocab, dict(zip(ids, tags, strict=True)),
+                       _keyword_files(folder, names))
+
+
+def _append(folder: Path, old: KeywordView, rows: list[DocInfo], texts: dict[str, str],
+            report: CatchUpReport) -> KeywordView:
+    """Write ``rows`` as a new segment after those of ``old``, then merge the last segments as
+    :func:`~paperradar.index.segments.merge_plan` says. Nothing is written for no rows."""
+    if not rows:
+        return old
+    vocab = Vocabulary(old.vocab.words)
+    counts = count_matrix([texts[d.arxiv_id] for d in rows], vocab)
+    lines, ids, tags = _rows(rows)
+    number = old.next_number(folder)
+    names = write_segment(folder, new_name(number), lines, ids, tags, counts, vocab.words[len(old.vocab):])
+    segments = [*old.segments, Segment(new_name(number), len(rows), len(vocab))]
+    files = {**old.files, **_keyword_files(folder, names)}
+    live = {**old.live, **dict(zip(ids, tags, strict=True))}
+    n = merge_plan(segments)
+    if n > 1:
+        run, kept = segments[-n:], segments[:-n]
+        merged = merge(folder, run, kept[-1].terms if kept else 0, vocab, new_name(number + 1))
+        for seg in run:
+            for name in seg.files:
+                files.pop(name, None)
+                if seg not in old.segments:  # written by this catch-up: no state, no reader knows it
+                    (folder / name).unlink(missing_ok=True)
+        files.update(_keyword_files(folder, merged.files))
+        segments = [*kept, merged]
+        report.notes.append(f"merged the last {n} keyword segments ({sum(s.rows for s in run)} rows) into "
+                            f"one of {merged.rows}")
+    return KeywordView(segments, vocab, live, files)
+
+
+def _remove_orphans(folder: Path, listed: KeywordView) -> None:
+    """Remove segment files the state no longer lists (merged away, or written by a catch-up that
+    died before its state): only now, a catch-up later, so a reader of the state before still
+    finds them."""
+    names = set(listed.files)
+    orphans = [p for p in segment_files(folder) if p.name not in names]
+    if BASE not in {s.name for s in listed.segments}:
+        orphans.extend(folder / n for n in (DOCS, COUNTS, VOCAB))
+    for path in orphans:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _texts_for(store: Store, infos: list[DocInfo], texts: dict[str, str]) -> None:
@@ -486,8 +607,8 @@ def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
             report.repaired.append(f"{folder.name} was a plain file, not a folder: moved to {aside.name}; "
                                    "index rebuilt")
         if rebuild and folder.is_dir():
-            for name in INDEX_FILES:
-                (folder / name).unlink(missing_ok=True)
+            for path in [*(folder / name for name in INDEX_FILES), *segment_files(folder)]:
+                path.unlink(missing_ok=True)
             for leftover in folder.glob(".*.tmp"):
                 leftover.unlink(missing_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
@@ -495,30 +616,28 @@ def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
         raise SearchIndexError(f"cannot use {folder} as the search index folder: {exc}") from exc
 
 
-def _write_state(folder: Path, generation: str, papers: int, terms: int, dense: bool, space: str,
+def _write_state(folder: Path, generation: str, keyword: KeywordView, dense: bool, space: str,
                  embedder: str | None, complete: bool, dense_rows: int, meta_record: dict | None,
-                 store_vectors: int = 0, checked: dict | None = None, covers: bool = False,
-                 whole: dict | None = None) -> dict:
+                 store_vectors: int = 0, checked: dict | None = None, covers: bool = False) -> None:
     """``checked``: the vector store's checkpoint (``Checkpoint.as_dict``, or as an earlier state
-    recorded it: appends never change the rows it covers); ``covers``: every paper of the
-    ``docs.jsonl`` written now has a vector among its rows. ``whole``: the fingerprints of the
-    keyword files as an earlier write of this run took them (unchanged since); returns them."""
-    whole = whole or {name: _fingerprint(folder / name) for name in (DOCS, COUNTS, VOCAB)}
-    files = dict(whole)
+    recorded it: appends never change the rows it covers); ``covers``: every live paper of
+    ``keyword`` has a vector among its rows."""
+    files = dict(keyword.files)
     if meta_record is not None:
         files[META] = meta_record
     if checked is not None and covers:
-        checked = {**checked, "docs": files[DOCS]}
+        checked = {**checked, "docs": keyword.fingerprint()}
+    papers = len(keyword.live)
     atomic_write(folder / STATE, json.dumps({
         "format": STATE_VERSION, "generation": generation, "papers": papers, "space": space,
         "dense": dense, "embedder": embedder, "complete": complete,
-        "rows": {"docs": papers, "terms": terms, "dense": dense_rows}, "files": files,
+        "rows": {"docs": papers, "terms": len(keyword.vocab), "dense": dense_rows}, "files": files,
+        "keyword": keyword.state_block(),
         "store_vectors": store_vectors,  # the store's vector generation this index has read up to
         "dense_checked": checked,  # vector rows proven intact (see dense.Checkpoint)
         "stamped": True,  # built from a store whose papers carry their generation (migration 0006)
         "updated": now_iso(),
     }, indent=1))
-    return whole
 
 
 def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Progress | None = None,
@@ -529,60 +648,43 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     started = time.perf_counter()
     report = CatchUpReport(folder=str(folder))
     _prepare(folder, rebuild, report)
-    health = check(folder, deep=True)
-    generation = store_generation(store)  # read first: a change committed after it is read again next time
-    since = _delta_base(health, generation, rebuild)
-    merged = _merge_delta(store, health.docs or [], since, report) if since is not None else None
-    if merged is None:
-        infos, texts = _scan(store)
-        report.read_from_store = len(infos)
-    else:
-        infos, texts = merged
-    report.papers = len(infos)
-    old_state = health.state or {}
-
-    # keyword index: reuse count rows of unchanged papers
-    old_docs: list[DocInfo] = []
-    counts: sp.csr_matrix = sp.csr_matrix((0, 1), dtype=np.float32)
-    vocab = Vocabulary()
-    if health.keyword_ok and health.docs is not None and health.counts is not None \
-            and health.vocab is not None:
-        old_docs, counts, vocab = health.docs, health.counts, health.vocab
+    health = check(folder, deep=True, assemble=False)
+    old = health.keyword if health.keyword_ok else None
+    if old is not None:
+        _remove_orphans(folder, old)
     elif health.state is not None or (folder / DOCS).exists():
         report.repaired.append(f"keyword index rebuilt ({health.summary('index', 'keyword')})")
-    old_rows = {(d.arxiv_id, d.digest): row for row, d in enumerate(old_docs)}
-    keep_rows = [old_rows.get((d.arxiv_id, d.digest), -1) for d in infos]
-    fresh = [i for i, row in enumerate(keep_rows) if row < 0]
-    report.tokenised = len(fresh)
-    report.removed = len({d.arxiv_id for d in old_docs} - {d.arxiv_id for d in infos})
-    new_counts = count_matrix([texts[infos[i].arxiv_id] for i in fresh], vocab)
-    width = max(len(vocab), 1)
-    reused = resize(counts, width)[[r for r in keep_rows if r >= 0]] if counts.shape[0] else None
-    # assemble rows in the order of ``infos``
-    order = np.empty(len(infos), dtype=np.int64)
-    n_reused = sum(1 for r in keep_rows if r >= 0)
-    reused_pos = [i for i, r in enumerate(keep_rows) if r >= 0]
-    order[reused_pos] = np.arange(n_reused)
-    order[fresh] = n_reused + np.arange(len(fresh))
-    parts = [m for m in (reused, resize(new_counts, width)) if m is not None]
-    stacked = sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, width), dtype=np.float32)
-    counts = stacked[order] if len(infos) else stacked  # row i <- stacked row order[i]
-    BM25.save_counts(folder, counts, vocab)
-    atomic_write(folder / DOCS, "".join(d.as_json() + "\n" for d in infos))
+    generation = store_generation(store)  # read first: a change committed after it is read again next time
+    since = _delta_base(health, generation, rebuild)
+    delta = _read_delta(store, old, since, report) if since is not None and old is not None else None
+    fresh: list[DocInfo]  # papers new to the index or with a new text
+    if delta is None:
+        infos, texts = _scan(store)
+        report.read_from_store = report.tokenised = len(infos)
+        report.removed = len(old.live.keys() - {d.arxiv_id for d in infos}) if old is not None else 0
+        keyword = _build(folder, infos, texts)
+        fresh = infos if old is None else [d for d in infos if old.digest_of(d.arxiv_id) != d.digest]
+        del infos
+    else:
+        texts, fresh = delta.texts, delta.fresh
+        report.tokenised = len(delta.rows)
+        keyword = _append(folder, old, delta.rows, texts, report)  # type: ignore[arg-type]
+    report.papers = len(keyword.live)
+    old_state = health.state or {}
 
     if embedder is None:  # keyword only this time: the dense side is left as it was
-        _write_state(folder, generation, len(infos), len(vocab), bool(old_state.get("dense")),
+        _write_state(folder, generation, keyword, bool(old_state.get("dense")),
                      old_state.get("space") or "", old_state.get("embedder"), bool(old_state.get("complete")),
                      int((old_state.get("rows") or {}).get("dense") or 0),
                      (old_state.get("files") or {}).get(META), int(old_state.get("store_vectors") or 0),
-                     old_state.get("dense_checked"))  # its "docs" no longer matches if papers changed
+                     old_state.get("dense_checked"))  # its "docs" no longer matches if rows were added
         report.seconds = time.perf_counter() - started
         return report
 
     # the keyword index is usable now; the dense side is marked as being built (the checkpoint
     # stays true while rows are appended: a rerun after a crash checks only the rows after it)
-    whole = _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, False, 0,
-                         None, checked=old_state.get("dense_checked"))
+    _write_state(folder, generation, keyword, True, embedder.space, spec, False, 0, None,
+                 checked=old_state.get("dense_checked"))
     report.space = embedder.space
     vectors = VectorStore(folder)
     meta, why = vectors.read_meta()
@@ -608,22 +710,16 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
             scan = vectors.scan(verify_vectors=True, trusted=vectors.checked())  # what repair kept: CRCs only
     vectors.resume(scan)  # appends start where the scan ended, and extend its checkpoint
     have = set(scan.rows.values())
-    candidates = infos
-    if scan.unnamed:
-        # the rows before the checkpoint hold a vector for every paper of the old docs.jsonl (the state
-        # file says so, see check) and their keys were not read: only papers new to it can lack one (a
-        # paper whose text went back to an older one those rows still hold is embedded again)
-        if old_docs is health.docs:  # the keyword side has matched them already
-            candidates = [infos[i] for i in fresh]
-        else:
-            old_keys = {(d.arxiv_id, d.digest) for d in health.docs or []}
-            candidates = [d for d in infos if (d.arxiv_id, d.digest) not in old_keys]
+    # the rows before the checkpoint hold a vector for every live paper of the segments before (the
+    # state file says so, see check) and their keys were not read: only papers new to them can lack
+    # one (a paper whose text went back to an older one those rows still hold is embedded again)
+    candidates = fresh if scan.unnamed else [DocInfo(i, h, "", [], []) for i, h in keyword.paper_keys()]
     need = [d for d in candidates if (d.arxiv_id, d.digest) not in have]
     counter: int | None = None  # the store's vector generation before reading from it
     if not rebuild:  # --rebuild starts over: embeds everything again
         # a paper that had a vector (its row was damaged or cut off) may find it in the store under
         # any generation: then read them all (a repair is linear anyway), else only those since ``seen``
-        old_keys = set() if scan.unnamed else {(d.arxiv_id, d.digest) for d in health.docs or []}
+        old_keys = set() if scan.unnamed or old is None else set(old.paper_keys())
         lost = any((d.arxiv_id, d.digest) in old_keys for d in need)
         counter = int(store.get_meta(VECTOR_GENERATION_KEY) or 0)
         need, seen = _from_store(store, vectors, embedder, need, 0 if lost else seen, chunk, report)
@@ -653,14 +749,14 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
         # catch-up need not read our own vectors back (it did: the whole previous delta each time)
         seen = counter + len(mine)
     rows_now, covers = vectors.count(), True  # every paper has a vector now
-    if rows_now > 1.25 * len(infos) + 100:
-        wanted = {(d.arxiv_id, d.digest) for d in infos}
+    if rows_now > 1.25 * len(keyword.live) + 100:
+        wanted = set(keyword.paper_keys())
         covers = vectors.compact(wanted) == len(wanted)  # (it drops a vector found damaged meanwhile)
         rows_now = vectors.count()
     checked = vectors.checked()
-    _write_state(folder, generation, len(infos), len(vocab), True, embedder.space, spec, True,
+    _write_state(folder, generation, keyword, True, embedder.space, spec, True,
                  rows_now, _fingerprint(vectors.meta_path), seen,
-                 checked=None if checked is None else checked.as_dict(), covers=covers, whole=whole)
+                 checked=None if checked is None else checked.as_dict(), covers=covers)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -22,9 +22,9 @@ import scipy.sparse as sp
 
 from paperradar.embed import Embedder, make_embedder
 from paperradar.errors import SearchIndexError
-from paperradar.index.bm25 import BM25, Vocabulary, count_matrix
+from paperradar.index.bm25 import Vocabulary, count_matrix
 from paperradar.index.dense import VectorStore
-from paperradar.index.state import DocInfo, content_hash, document_text, read_docs, read_state
+from paperradar.index.state import DocInfo, content_hash, document_text, read_keyword, read_state
 from paperradar.models import LibraryItem, Paper
 from paperradar.radar.rank import Corpus
 
@@ -62,7 +62,7 @@ _lock = threading.Lock()
 
 
 def _stamp(folder: Path) -> tuple:
-    names = ("docs.jsonl", "bm25_counts.npz", "dense_keys.tsv", "dense_vectors.f16", "state.json")
+    names = ("state.json", "dense_keys.tsv", "dense_vectors.f16")  # state.json lists every keyword segment
     return tuple((folder / n).stat().st_mtime_ns if (folder / n).exists() else 0 for n in names)
 
 
@@ -77,11 +77,9 @@ def load_index(folder: Path) -> IndexData:
     if state is None:
         raise SearchIndexError(f"no search index at {folder}; run `paperradar index` (recommend reuses "
                                "its vectors)")
-    docs = read_docs(folder)
-    loaded = BM25.load_counts(folder)
-    if loaded is None or loaded[0].shape[0] != len(docs):
+    docs, counts, vocab = read_keyword(folder)
+    if counts.shape[0] != len(docs):
         raise SearchIndexError(f"search index at {folder} is incomplete; run `paperradar index`")
-    counts, vocab = loaded
     meta = VectorStore(folder).meta()
     if meta is None:
         raise SearchIndexError(f"search index at {folder} has no vectors; run `paperradar index` without "
