@@ -201,6 +201,9 @@ def test_an_index_from_before_segments_is_read_and_caught_up(tmp_path: Path) -> 
         report = catch_up(store, folder, TinyEmbedder())
         assert (report.read_from_store, report.tokenised, report.embedded) == (11, 11, 11)
         assert read_state(folder)["format"] == 3
+        # rewritten once with its keys: later catch-ups read them, never its lines
+        assert [s["name"] for s in read_state(folder)["keyword"]["segments"]] != [BASE]
+        assert not check(folder, assemble=False).keyword.unkeyed  # type: ignore[union-attr]
         _same_as_rebuild(store, folder, tmp_path / "rebuilt", True)
     finally:
         store.close()

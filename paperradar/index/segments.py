@@ -22,7 +22,7 @@ large as it. Past :data:`MAX_SEGMENTS` everything is merged.
 The first segment of a full build is :data:`BASE` and keeps the names of the single-file
 layout before segments (``docs.jsonl``, ``bm25_counts.npz``, ``bm25_vocab.json``), so an
 index from then is an index of one segment whose counts lack the keys (they are read
-from its docs instead, until a merge rewrites it). Merges write new names, so a crash
+from its docs instead; the first catch-up that appends merges it, writing them). Merges write new names, so a crash
 before ``state.json`` lists the result leaves the segments it listed untouched.
 """
 
@@ -175,6 +175,7 @@ class SegmentData:
     tags: list[str]
     lines: list[str] | None = None
     counts: sp.csr_matrix | None = None
+    keyed: bool = True  # False: written before segments, its keys were read from its docs
 
 
 def read_segment(docs: bytes, counts: bytes, full: bool) -> SegmentData:
@@ -203,7 +204,7 @@ def read_segment(docs: bytes, counts: bytes, full: bool) -> SegmentData:
         tags = [line_tag(d.digest, d.line) for d in rows]
         lines = [d.line for d in rows] if full else None
     matrix = parse_counts(counts) if full else None
-    return SegmentData(ids, tags, lines, matrix)
+    return SegmentData(ids, tags, lines, matrix, keyed)
 
 
 def write_segment(folder: Path, name: str, lines: list[str], ids: list[str], tags: list[str],
@@ -270,6 +271,7 @@ class KeywordView:
     vocab: Vocabulary
     live: dict[str, str]
     files: dict[str, dict]
+    unkeyed: bool = False  # a segment from before segments, read from its docs (rewritten once)
 
     def paper_keys(self) -> list[tuple[str, str]]:
         """(id, content hash) of every live paper."""

@@ -392,7 +392,8 @@ def _check_keyword(health: Health, rows: dict, assemble: bool) -> None:
                                                                          f"{rows.get('docs')}"))
         return
     health.vocab = vocab
-    health.keyword = KeywordView(segments, vocab, live, {n: files[n] for s in segments for n in s.files})
+    health.keyword = KeywordView(segments, vocab, live, {n: files[n] for s in segments for n in s.files},
+                                 unkeyed=not all(p.keyed for p in parts))
     if assemble:
         lines, _, _, health.counts = stack(parts, max(len(vocab), 1))
         health.docs = parse_lines(lines)
@@ -553,7 +554,9 @@ def _append(folder: Path, old: KeywordView, rows: list[DocInfo], texts: dict[str
     segments = [*old.segments, Segment(new_name(number), len(rows), len(vocab))]
     files = {**old.files, **_keyword_files(folder, names)}
     live = {**old.live, **dict(zip(ids, tags, strict=True))}
-    n = merge_plan(segments)
+    # an index from before segments is rewritten once, with its keys, so that later catch-ups never
+    # parse its lines again
+    n = len(segments) if old.unkeyed else merge_plan(segments)
     if n > 1:
         run, kept = segments[-n:], segments[:-n]
         merged = merge(folder, run, kept[-1].terms if kept else 0, vocab, new_name(number + 1))
