@@ -1,13 +1,13 @@
 """Crash soak: ``kill -9`` at many random points of each job, rerun, compare with a clean run.
 
 The longer version of tests/test_crash_safety.py (same driver, tests/crashkit.py):
-for each job (ingest, fetch, summarize, index) and backend, one clean run counts
+for each job (ingest, fetch, summarize, index, index-delta) and backend, one clean run counts
 the kill points (store writes and fsyncs), then ``--kills`` of them, drawn at
 random (``--seed``), are each tried on a fresh store: kill there, rerun, compare
 every table and the search results with the clean run. Prints one JSON line per
 job and backend: kills tried, processes really killed, reruns that matched.
 
-    nice .venv/bin/python bench/crash_soak.py [--kills 20] [--jobs ingest,fetch,summarize,index]
+    nice .venv/bin/python bench/crash_soak.py [--kills 20] [--jobs ingest,fetch,summarize,index,index-delta]
         [--backends sqlite,postgresql] [--seed 13]
 """
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from paperradar.embed import Embedder, make_embedder
 from paperradar.errors import EmbeddingError, IndexDamaged, SearchIndexError
@@ -110,9 +111,8 @@ class SearchIndex:
             why = f" ({failed})" if failed else ""
             raise IndexDamaged(f"search index at {folder} is damaged: {health.summary('index', 'keyword')}; "
                                f"run `paperradar index` to repair it{why}", health.problems)
-        docs, counts, vocab = health.docs or [], health.counts, health.vocab
-        assert counts is not None and vocab is not None
-        health.counts = None  # the weights below replace the counts; free them
+        docs, vocab = health.docs or [], health.vocab
+        assert vocab is not None
         note = "; ".join(n for n in (staleness(store, folder), failed) if n) or None
         index: FlatIndex | IVFIndex | None = None
         embed_query, space, degraded = None, "", None
@@ -131,15 +131,19 @@ class SearchIndex:
             row_of = {key: row for row, key in enumerate(keys)}
             return np.asarray(matrix_rows[[row_of[(d.arxiv_id, d.digest)] for d in docs]], dtype=np.float32)
 
-        box = [counts]  # dropped below, so the counts are freed before the index is used
-        shared = open_shared(folder, lambda: weigh(box[0], len(vocab)), dense_rows,
+        def counts() -> sp.csr_matrix:
+            matrix = health.count_matrix()
+            assert matrix is not None
+            return matrix
+
+        # the counts are stacked from the segments only when the weights must be derived
+        shared = open_shared(folder, lambda: weigh(counts(), len(vocab)), dense_rows,
                              with_dense and len(docs) <= IVF_THRESHOLD) if share else None
         if shared is not None:
             bm25 = BM25.from_parts(shared.postings, shared.idf, vocab)
         else:
-            bm25 = BM25(counts, vocab)
-        box.clear()
-        del counts
+            bm25 = BM25(counts(), vocab)
+        health.drop_counts()  # the weights replace the counts: freed before the index is used
         trim_memory()
         if with_dense:
             space = str((vectors.meta() or {}).get("space", ""))

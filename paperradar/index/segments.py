@@ -22,8 +22,9 @@ large as it. Past :data:`MAX_SEGMENTS` everything is merged.
 The first segment of a full build is :data:`BASE` and keeps the names of the single-file
 layout before segments (``docs.jsonl``, ``bm25_counts.npz``, ``bm25_vocab.json``), so an
 index from then is an index of one segment whose counts lack the keys (they are read
-from its docs instead; the first catch-up that appends merges it, writing them). Merges write new names, so a crash
-before ``state.json`` lists the result leaves the segments it listed untouched.
+from its docs instead; the first catch-up that appends merges it, writing them).
+Merges write new names, so a crash before ``state.json`` lists the result leaves the
+segments it listed untouched.
 """
 
 from __future__ import annotations
@@ -237,17 +238,29 @@ def stack(parts: Iterable[SegmentData], width: int) -> tuple[list[str], list[str
                                                                  sp.csr_matrix]:
     """Fully read segments, in order, as one: the live rows (newest wins) in id order."""
     parts = list(parts)
+    lines, ids, tags, rows = stack_rows(parts)
+    return lines, ids, tags, stack_counts(parts, rows, width)
+
+
+def stack_rows(parts: list[SegmentData]) -> tuple[list[str], list[str], list[str], np.ndarray | None]:
+    """The lines, ids and tags of the live rows of ``parts`` in id order, and which of their
+    concatenated rows those are (``None``: all, as they are)."""
     ids = [i for p in parts for i in p.ids]
     tags = [t for p in parts for t in p.tags]
     lines = [line for p in parts for line in (p.lines or [])]
+    rows = live_rows(ids)
+    if rows is None:
+        return lines, ids, tags, None
+    pick = rows.tolist()
+    return [lines[r] for r in pick], [ids[r] for r in pick], [tags[r] for r in pick], rows
+
+
+def stack_counts(parts: list[SegmentData], rows: np.ndarray | None, width: int) -> sp.csr_matrix:
+    """The count rows of :func:`stack_rows`, ``width`` columns wide."""
     matrices = [resize(p.counts, width) for p in parts if p.counts is not None]
     counts = matrices[0] if len(matrices) == 1 else \
         sp.vstack(matrices, format="csr") if matrices else sp.csr_matrix((0, width), dtype=np.float32)
-    rows = live_rows(ids)
-    if rows is None:
-        return lines, ids, tags, counts
-    pick = rows.tolist()
-    return [lines[r] for r in pick], [ids[r] for r in pick], [tags[r] for r in pick], counts[rows]
+    return counts if rows is None else counts[rows]
 
 
 def merge_plan(segments: list[Segment]) -> int:

@@ -72,6 +72,8 @@ from paperradar.index.segments import (
     segment_files,
     segments_of,
     stack,
+    stack_counts,
+    stack_rows,
     write_segment,
 )
 from paperradar.models import Paper
@@ -165,6 +167,20 @@ class Health:
     dense_missing: int = 0  # papers without an intact vector
     keyword: KeywordView | None = None  # what the keyword segments hold (also when not assembled)
     state_bytes: bytes = b""
+    _counts: Callable[[], sp.csr_matrix] | None = field(default=None, repr=False)
+
+    def defer_counts(self, build: Callable[[], sp.csr_matrix]) -> None:
+        self._counts = build
+
+    def count_matrix(self) -> sp.csr_matrix | None:
+        """The term counts of ``docs`` in their order, stacked from the segments on first use (a
+        search whose BM25 weights are already derived, see :mod:`shared`, never needs them)."""
+        if self.counts is None and self._counts is not None:
+            self.counts, self._counts = self._counts(), None
+        return self.counts
+
+    def drop_counts(self) -> None:
+        self.counts, self._counts = None, None
 
     @property
     def exists(self) -> bool:
@@ -395,8 +411,9 @@ def _check_keyword(health: Health, rows: dict, assemble: bool) -> None:
     health.keyword = KeywordView(segments, vocab, live, {n: files[n] for s in segments for n in s.files},
                                  unkeyed=not all(p.keyed for p in parts))
     if assemble:
-        lines, _, _, health.counts = stack(parts, max(len(vocab), 1))
+        lines, _, _, picked = stack_rows(parts)
         health.docs = parse_lines(lines)
+        health.defer_counts(lambda: stack_counts(parts, picked, max(len(vocab), 1)))
 
 
 def _covers_docs(state: dict, health: Health) -> bool:
