@@ -220,6 +220,23 @@ def growth_table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def run_days(store, folder: Path, synth: Synth, days: int) -> dict:  # type: ignore[no-untyped-def]
+    """``days`` daily ingests, each followed by a keyword catch-up: what the segments and their
+    merges cost over time (per-day CPU mean and max, the segments, the rows merges rewrote)."""
+    cpu, counts, merged = [], [], 0
+    for _ in range(days):
+        date, recs = synth.next_day()
+        ingest_records(store, recs, date)
+        c0 = time.process_time()
+        report = catch_up(store, folder, None)
+        cpu.append(time.process_time() - c0)
+        counts.append(len((read_state(folder) or {}).get("keyword", {}).get("segments", [])))
+        merged += report.merged
+    return {"daily": days, "papers": store.count_papers(), "day_cpu_mean_s": sum(cpu) / len(cpu),
+            "day_cpu_max_s": max(cpu), "day_cpu_min_s": min(cpu), "segments_max": max(counts),
+            "segments_end": counts[-1], "rows_merged": merged, "rows_merged_per_day": merged / days}
+
+
 def merge_and_open(store, folder: Path) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     """CPU seconds of the rare merge of every keyword segment into one (what a catch-up does when
     the appended segments have grown as large as the first; written aside and removed, the index
@@ -246,6 +263,8 @@ def main() -> None:
     ap.add_argument("--days", type=Path, default=DAYS)
     ap.add_argument("--delta", type=int, default=10000)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--daily", type=int, default=0,
+                    help="then this many days, each ingested and caught up (keyword only): merges over time")
     args = ap.parse_args()
     pool = load_pool(args.days)
     timer = StoreTimer()
@@ -312,13 +331,17 @@ def main() -> None:
                        "load": os.getloadavg()[0]}
                 results.append(row)
                 print(json.dumps(row), flush=True)
+            if args.daily:
+                daily = run_days(store, kw, synth, args.daily)
+                print(json.dumps(daily), flush=True)
+                results.append(daily)
         finally:
             store.close()
             if cluster is not None:
                 cluster.stop()
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    print(growth_table(results))
+    print(growth_table([r for r in results if "daily" not in r]))
 
 
 if __name__ == "__main__":

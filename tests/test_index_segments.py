@@ -94,6 +94,7 @@ def test_daily_catch_ups_append_segments_merge_and_read_as_a_rebuild(tmp_path: P
         edited: dict[int, int] = {}
         seen_counts = []
         listed_before: set[str] = set()
+        merged: list[int] = []
         for day in range(2, 12):
             new = [_paper(n) for n in range(200 + 10 * day, 210 + 10 * day)]
             replace = [_paper(n, edited.setdefault(n, 0) + 1) for n in (day * 3, day * 5 % 190 + 1)]
@@ -101,6 +102,7 @@ def test_daily_catch_ups_append_segments_merge_and_read_as_a_rebuild(tmp_path: P
                 edited[int(p.arxiv_id[-5:])] = p.version - 1
             ingest_day(store, new, f"2026-06-{day:02d}", replace=replace)
             report = catch_up(store, folder, embedder)
+            merged.append(report.merged)
             assert report.read_from_store == len(new) + len(replace)
             assert report.tokenised == len(new) + len(replace)  # the delta only, never the whole index
             if dense:
@@ -119,6 +121,7 @@ def test_daily_catch_ups_append_segments_merge_and_read_as_a_rebuild(tmp_path: P
             assert listed <= on_disk <= listed | listed_before, (on_disk, listed, listed_before)
             listed_before = listed
         assert max(seen_counts) >= 3 and report.papers == 200 + 10 * 10
+        assert sum(merged) > 0 and all(m < 200 for m in merged)  # the first segment never rewritten
         _same_as_rebuild(store, folder, tmp_path / "rebuilt", dense)
         # an unchanged store: nothing written, nothing read but the listing-only rows
         again = catch_up(store, folder, embedder)

@@ -122,6 +122,7 @@ class CatchUpReport:
     from_store: int = 0  # vectors taken from the store instead of embedding
     read_from_store: int = 0  # papers read from the store: the changed ones, or all on a full scan
     reembedded_all: bool = False
+    merged: int = 0  # keyword rows a segment merge rewrote
     seconds: float = 0.0
     embed_seconds: float = 0.0
     space: str = ""
@@ -134,7 +135,7 @@ class CatchUpReport:
         return {"papers": self.papers, "tokenised": self.tokenised, "removed": self.removed,
                 "embedded": self.embedded, "from_store": self.from_store,
                 "read_from_store": self.read_from_store,
-                "reembedded_all": self.reembedded_all,
+                "reembedded_all": self.reembedded_all, "merged": self.merged,
                 "seconds": round(self.seconds, 2), "embed_papers_per_s": rate and round(rate, 1),
                 "space": self.space, "index": self.folder, "repaired": list(self.repaired)}
 
@@ -584,6 +585,7 @@ def _append(folder: Path, old: KeywordView, rows: list[DocInfo], texts: dict[str
                     (folder / name).unlink(missing_ok=True)
         files.update(_keyword_files(folder, merged.files))
         segments = [*kept, merged]
+        report.merged += sum(s.rows for s in run)
         report.notes.append(f"merged the last {n} keyword segments ({sum(s.rows for s in run)} rows) into "
                             f"one of {merged.rows}")
     return KeywordView(segments, vocab, live, files)
