@@ -74,6 +74,19 @@ def test_merge_plan_is_a_binary_counter() -> None:
     assert merge_plan(many) == len(many)
 
 
+def test_keys_of_any_id_round_trip(tmp_path: Path) -> None:
+    ids = ["2606.00001", "odd\nid\twith \u00e9", ""]
+    names = segments.write_segment(tmp_path, "kw.000001", ['{"a": 1}', '{"b": 2}', '{"c": 3}'], ids,
+                                   ["h 0", "h 1", "h 2"], sp.csr_matrix(np.eye(3, dtype=np.float32)), ["t"])
+    part = segments.read_segment((tmp_path / names[0]).read_bytes(), (tmp_path / names[1]).read_bytes(),
+                                 full=True)
+    assert part.ids == ids and part.tags == ["h 0", "h 1", "h 2"] and part.keyed
+    assert part.counts is not None and part.counts.shape == (3, 3)
+    assert sp.load_npz(tmp_path / names[1]).shape == (3, 3)  # still scipy's layout
+    with pytest.raises(ValueError, match="keys"):
+        segments.read_segment(b'{"a": 1}\n', (tmp_path / names[1]).read_bytes(), full=False)
+
+
 def test_live_rows_newest_wins_in_id_order() -> None:
     assert live_rows(["a", "b", "c"]) is None
     assert live_rows(["b", "d", "a", "b", "c"]).tolist() == [2, 3, 4, 1]

@@ -156,15 +156,14 @@ def segment_files(folder: Path) -> list[Path]:
 
 
 def _pack(strings: list[str]) -> np.ndarray:
-    return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
+    """Strings as one JSON array in bytes (any id, even one holding a newline, round-trips)."""
+    return np.frombuffer(orjson.dumps(strings), dtype=np.uint8)
 
 
 def _unpack(array: np.ndarray, n: int) -> list[str]:
-    if n == 0:
-        return []
-    out = array.tobytes().decode("utf-8").split("\n")
-    if len(out) != n:
-        raise ValueError(f"holds {len(out)} keys for {n} rows")
+    out = orjson.loads(array.tobytes())
+    if not isinstance(out, list) or len(out) != n or not all(isinstance(x, str) for x in out):
+        raise ValueError(f"holds no list of {n} keys")
     return out
 
 
