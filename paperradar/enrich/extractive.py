@@ -143,7 +143,10 @@ def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, st
     contribution = [s for s in sents if _CONTRIBUTION.search(s.text)]
 
     motivation = sorted(background + objective, key=lambda s: s.index)
-    method_first = [s for s in objective + contribution if s.role != "result"][:1] + method
+    # the opening sentence, then those naming the most (shown in abstract order all the same)
+    motivation = motivation[:1] + sorted(motivation[1:], key=lambda s: -len(_names(s.text)))
+    method_first = [s for s in objective + contribution if s.role != "result"][:1] + \
+        sorted(method, key=lambda s: -len(_names(s.text)))  # the sentences naming the most first
     method_s = [sents[i] for i in dict.fromkeys(s.index for s in method_first)]
     method_s += [s for s in objective + contribution if s not in method_s and s.role != "result"]
     result_s = sorted(result, key=lambda s: (-_density(s), s.index))
@@ -161,7 +164,9 @@ def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, st
         "result": fill(result_s, CAPS["result"]),
         "conclusion": fill(closing, CAPS["conclusion"]),
         "tldr": tldr(sents, objective, contribution, method,
-                     sorted(result, key=lambda s: (-_density(s), s.index))),
+                     sorted(result, key=lambda s: (-_density(s), s.index))
+                     + [s for s in method if s not in contribution[:1]]
+                     + [s for s in sents if s.role == "other" and not _URL.search(s.text)]),
     }
     return {name: value or MISSING[name] for name, value in fields.items()}
 
@@ -181,16 +186,37 @@ def tldr(sents: Sequence[Sentence], objective: Sequence[Sentence], contribution:
     if shortest is None or does is None:
         short = trim_clause(whole, cap)
         return short if short.endswith("…") else short + "."
-    room = cap - word_count(does)
-    fitting = [c for c in claims if 4 <= word_count(c) <= room]
-    if fitting:
-        claim = fitting[0]
-    else:
-        prefixes = [p for p in (clause_prefix(c, room, floor=8) for c in claims) if p]
-        if not prefixes:
-            return does + "."
-        claim = prefixes[0]
-    return f"{does}; {_decapitalise(claim, sents)}."
+    options = [does] if does is whole else []
+    for words in (22, 15):  # shorter statements of what it does leave room for a fuller claim
+        options += [p for p in [clause_prefix(whole, words, floor=3)] if p and p not in options]
+    best: tuple[int, int, int] | None = None
+    chosen: tuple[str, str] | None = None
+    for rank_does, head in enumerate(options):
+        room = cap - word_count(head)
+        fitting = [c for c in claims if 4 <= word_count(c) <= room]
+        tails = fitting or [p for p in (clause_prefix(c, room, floor=8) for c in claims) if p]
+        for rank_claim, claim in enumerate(tails):
+            # the most names and figures (what a reader scans a TL;DR for); ties: the fuller
+            # statement of what the paper does, then the denser claim
+            key = (len(_names(head) | _names(claim)), -rank_does, -rank_claim)
+            if best is None or key > best:
+                best, chosen = key, (head, claim)
+    if chosen is None or best is None:
+        return does + "."
+    alone = trim_clause(whole, cap)  # all of what it does, when that names more than any pairing
+    if len(_names(alone)) > best[0]:
+        return alone if alone.endswith("…") else alone + "."
+    head, claim = chosen
+    return f"{head}; {_decapitalise(claim, sents)}."
+
+
+_NAME = re.compile(r"(?<![\w-])(?:[A-Za-z][\w.+-]*\d[\w.+-]*|\d[\d.,]*%?|[a-z]*[A-Z][\w+-]*[A-Z][\w.+-]*)")
+
+
+def _names(text: str) -> set[str]:
+    """Names and figures in ``text``: words holding a digit or two capitals (GPT-4o, BERT,
+    DeepSeek, TRUST-SC) and numbers; a capital that only starts a word does not count."""
+    return {m.group(0).rstrip(".-").lower() for m in _NAME.finditer(text)}
 
 
 def _decapitalise(claim: str, sents: Sequence[Sentence]) -> str:
