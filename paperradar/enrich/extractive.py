@@ -173,11 +173,14 @@ def build_fields(sentences: Sequence[str], roles: Sequence[str]) -> dict[str, st
 
 def tldr(sents: Sequence[Sentence], objective: Sequence[Sentence], contribution: Sequence[Sentence],
          method: Sequence[Sentence], result: Sequence[Sentence]) -> str:
-    """One sentence: what the paper does (compressed) and, when there is one, its headline result."""
+    """One sentence: what the paper does (compressed) and, when there is one, the claim (from
+    ``result``: result sentences, then others) that names the most models, datasets and figures."""
     cap = CAPS["tldr"]
     main = (list(contribution) or list(objective) or list(method) or list(sents))[0]
     whole = _capital(_LEAD_IN.sub("", main.text).rstrip(" ."))
-    claims = [_capital(_DISCOURSE.sub("", _REPORTING.sub("", s.text))).rstrip(" .") for s in result]
+    # each sentence once, in its first place, and never the one the TL;DR opens with
+    candidates = [sents[i] for i in dict.fromkeys(s.index for s in result) if i != main.index]
+    claims = [_capital(_DISCOURSE.sub("", _REPORTING.sub("", s.text))).rstrip(" .") for s in candidates]
     shortest = min((word_count(c) for c in claims if word_count(c) >= 4), default=None)
     if shortest is not None and word_count(whole) + shortest <= cap:
         does: str | None = whole
