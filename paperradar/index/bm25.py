@@ -139,23 +139,12 @@ class BM25:
     # -- persistence ----------------------------------------------------------
     @staticmethod
     def save_counts(folder: Path, counts: sp.csr_matrix, vocab: Vocabulary) -> None:
-        """Write counts and vocabulary, each atomically (see :mod:`paperradar.files`);
-        the state file written after them records their sizes and checksums."""
+        """Write counts and vocabulary, each atomically, as the single files of an index before
+        keyword segments (no row keys; ``bench/search_bench.py`` sizes a synthetic index with it).
+        The index itself writes segments: :mod:`paperradar.index.segments`."""
         with atomic_open(folder / COUNTS, "wb") as fh:
             sp.save_npz(fh, counts.tocsr(), compressed=False)
         atomic_write(folder / VOCAB, json.dumps(vocab.words, ensure_ascii=False))
-
-    @staticmethod
-    def load_counts(folder: Path) -> tuple[sp.csr_matrix, Vocabulary] | None:
-        """Counts and vocabulary as saved, or ``None`` when either is missing or unreadable."""
-        path, vpath = folder / COUNTS, folder / VOCAB
-        if not path.is_file() or not vpath.is_file():
-            return None
-        try:
-            vocab = parse_vocab(vpath.read_bytes())
-            return resize(parse_counts(path.read_bytes()), max(len(vocab), 1)), vocab
-        except ValueError:
-            return None
 
 
 COUNTS, VOCAB = "bm25_counts.npz", "bm25_vocab.json"
