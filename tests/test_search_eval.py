@@ -69,3 +69,20 @@ def test_eval_retrieval_human_output_and_bad_folder(small_beir: Path, tmp_path: 
     result = runner.invoke(cli, ["-q", "eval", "retrieval", "--beir", str(tmp_path), "--mode", "bm25"])
     assert result.exit_code == 1 and "corpus.jsonl:2" in result.output
     assert "Traceback" not in result.output
+
+
+def test_eval_retrieval_with_passages_scores_documents_by_their_best_sentence(small_beir: Path,
+                                                                              tmp_path: Path) -> None:
+    def dense(*extra: str) -> dict:
+        result = CliRunner().invoke(cli, ["-q", "eval", "retrieval", "--beir", str(small_beir), "--mode", "dense",
+                                          "--cache", str(tmp_path / "cache"), "--json", *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    plain, with_passages = dense(), dense("--passages")
+    assert plain["passages"] is False and with_passages["passages"] is True
+    assert with_passages["queries"] == plain["queries"] == 25
+    # the passages cache sits beside the document vectors, in its own space
+    assert len([p for p in (tmp_path / "cache").iterdir() if p.is_dir()]) == 2
+    assert with_passages["ndcg@10"] != plain["ndcg@10"]  # the passages took part in the ranking
+    assert with_passages["ndcg@10"] >= plain["ndcg@10"] - 0.02

@@ -22,10 +22,13 @@ from paperradar.index import MODES
               help="Embedding backend (see `paperradar index --help`).")
 @click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where document vectors are cached (default ~/.cache/paperradar/beir).")
+@click.option("--passages", is_flag=True,
+              help="Also score each document by its best sentence (as `paperradar index --passages`); "
+                   "embeds every document's sentences once (cached).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
 def command(ctx: Context, folder: Path, split: str, mode: str, embedder_spec: str | None, cache: Path | None,
-            as_json: bool) -> None:
+            passages: bool, as_json: bool) -> None:
     """Retrieval quality and query latency on a BEIR benchmark folder (e.g. SciFact)."""
     from tqdm import tqdm
 
@@ -41,14 +44,17 @@ def command(ctx: Context, folder: Path, split: str, mode: str, embedder_spec: st
         bar.update(done - bar.n)
 
     try:
-        ranker = build_ranker(data, embedder, cache or default_cache(), progress=progress)
+        ranker = build_ranker(data, embedder, cache or default_cache(), progress=progress,
+                              passages=passages and embedder is not None)
     finally:
         bar.close()
     result = evaluate_beir(data, ranker, mode)
+    result["passages"] = ranker.passages is not None
     if as_json:
         echo_json(result)
         return
-    click.echo(f"{folder} split {split}, mode {mode}, {result['queries']} queries")
+    click.echo(f"{folder} split {split}, mode {mode}{' with passages' if result['passages'] else ''}, "
+               f"{result['queries']} queries")
     click.echo(f"nDCG@10 {result['ndcg@10']:.4f}  Recall@100 {result['recall@100']:.4f}  "
                f"MRR@10 {result['mrr@10']:.4f}  latency p50 {result['latency_ms_p50']:.1f} ms  "
                f"p95 {result['latency_ms_p95']:.1f} ms")

@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from paperradar.evaluate.metrics import evaluate
 from paperradar.index.bm25 import BM25, Vocabulary, count_matrix
 from paperradar.index.dense import FlatIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
+from paperradar.index.passages import PER_PAPER, PassageIndex, embed_passages, passage_space
 from paperradar.index.state import content_hash
 
 EMBED_CHUNK = 256
@@ -40,6 +41,8 @@ class BeirData:
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     corpus_path: Path
+    titles: list[str] = field(default_factory=list)  # each document's title and body, apart
+    bodies: list[str] = field(default_factory=list)  # (for passages)
 
 
 def _open_text(path: Path):
@@ -70,13 +73,15 @@ def load_beir(folder: Path, split: str = "test") -> BeirData:
     for path in (queries_path, qrels_path):
         if not path.exists():
             raise DatasetError(f"{path}: file missing")
-    doc_ids, texts = [], []
+    doc_ids, texts, titles, bodies = [], [], [], []
     for number, obj in _jsonl(corpus):
         title, text = obj.get("title") or "", obj.get("text") or ""
         if not isinstance(title, str) or not isinstance(text, str):
             raise DatasetError(f"{corpus}:{number}: fields 'title' and 'text' must be strings")
         doc_ids.append(str(obj["_id"]))
         texts.append(" ".join(f"{title} {text}".split()))
+        titles.append(title)
+        bodies.append(text)
     queries = {str(obj["_id"]): str(obj.get("text") or "") for _, obj in _jsonl(queries_path)}
     qrels: dict[str, dict[str, int]] = {}
     with open(qrels_path, encoding="utf-8") as fh:
@@ -89,7 +94,7 @@ def load_beir(folder: Path, split: str = "test") -> BeirData:
     missing = [q for q in qrels if q not in queries]
     if missing:
         raise DatasetError(f"{qrels_path}: query ids not in queries.jsonl, e.g. {missing[0]!r}")
-    return BeirData(doc_ids, texts, queries, qrels, corpus)
+    return BeirData(doc_ids, texts, queries, qrels, corpus, titles, bodies)
 
 
 def default_cache() -> Path:
@@ -98,19 +103,28 @@ def default_cache() -> Path:
 
 
 def embed_corpus(data: BeirData, embedder: Embedder, cache: Path,
-                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """Document vectors in corpus order, embedding only what the cache lacks."""
-    tag = hashlib.sha1(f"{data.corpus_path.resolve()}|{embedder.space}".encode()).hexdigest()[:16]
+                 progress: Callable[[int, int], None] | None = None, passages: bool = False) -> np.ndarray:
+    """Document vectors in corpus order, embedding only what the cache lacks; with ``passages``
+    each document's passage row instead (:mod:`paperradar.index.passages`: its body's sentences)."""
+    space = passage_space(embedder.space) if passages else embedder.space
+    dim = PER_PAPER * embedder.dim if passages else embedder.dim
+    tag = hashlib.sha1(f"{data.corpus_path.resolve()}|{space}".encode()).hexdigest()[:16]
     store = VectorStore(cache / tag)
     meta = store.meta()
-    if meta is None or meta.get("space") != embedder.space:
-        store.reset(embedder.space, embedder.dim)
+    if meta is None or meta.get("space") != space:
+        store.reset(space, dim)
     keys = [(d, content_hash(t)) for d, t in zip(data.doc_ids, data.texts, strict=True)]
     have = set(store.load()[0])
     need = [i for i, key in enumerate(keys) if key not in have]
+
+    def embed(rows: list[int]) -> np.ndarray:
+        if passages:
+            return embed_passages(embedder, [data.bodies[i] for i in rows], [data.titles[i] for i in rows])
+        return embedder.embed([data.texts[i] for i in rows])
+
     for start in range(0, len(need), EMBED_CHUNK):
         part = need[start:start + EMBED_CHUNK]
-        store.append([keys[i] for i in part], embedder.embed([data.texts[i] for i in part]))
+        store.append([keys[i] for i in part], embed(part))
         if progress:
             progress(min(start + EMBED_CHUNK, len(need)), len(need))
     stored, vectors = store.load()
@@ -119,7 +133,9 @@ def embed_corpus(data: BeirData, embedder: Embedder, cache: Path,
 
 
 def build_ranker(data: BeirData, embedder: Embedder | None, cache: Path, params: Params | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> Ranker:
+                 progress: Callable[[int, int], None] | None = None, passages: bool = False) -> Ranker:
+    """The ranker ``paperradar search`` would use over the corpus (``passages``: with passage
+    vectors, as ``paperradar index --passages`` keeps them)."""
     vocab = Vocabulary()
     bm25 = BM25(count_matrix(data.texts, vocab), vocab)
     dense = None
@@ -129,11 +145,15 @@ def build_ranker(data: BeirData, embedder: Embedder | None, cache: Path, params:
     if embedder is None:
         return Ranker(bm25, dense, None, params)
     model = embedder
+    index = None
+    if passages:
+        matrix = embed_corpus(data, embedder, cache, progress, passages=True)
+        index = PassageIndex(matrix, np.arange(len(matrix)), embedder.dim)
 
     def embed_query(text: str) -> np.ndarray:
         return model.embed([text])[0]
 
-    return Ranker(bm25, dense, embed_query, params)
+    return Ranker(bm25, dense, embed_query, params, passages=index)
 
 
 def run_queries(ranker: Ranker, data: BeirData, mode: str, k: int = 100) -> tuple[dict, list[float]]:

@@ -27,6 +27,7 @@ from paperradar.blas import one_blas_thread
 from paperradar.index import MODES
 from paperradar.index.bm25 import BM25
 from paperradar.index.dense import FlatIndex, IVFIndex, top_k
+from paperradar.index.passages import PassageIndex
 from paperradar.index.text import query_terms, query_text
 
 
@@ -60,11 +61,17 @@ class Ranker:
     """Ranks rows of one in-memory snapshot; ``allowed`` masks rows out (filters)."""
 
     def __init__(self, bm25: BM25, dense: FlatIndex | IVFIndex | None,
-                 embed_query: Callable[[str], np.ndarray] | None, params: Params | None = None) -> None:
+                 embed_query: Callable[[str], np.ndarray] | None, params: Params | None = None,
+                 passages: PassageIndex | None = None) -> None:
         self.bm25 = bm25
         self.dense = dense
         self.embed_query = embed_query
         self.params = params or Params()
+        self.passages = passages  # re-scores the dense side of the candidates (max-sim)
+
+    def _similarity(self, qvec: np.ndarray, cands: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        """The dense score that ranks: ``cos`` (whole text), or its mean with the best passage."""
+        return cos if self.passages is None else self.passages.similarity(qvec, cands, cos)
 
     @property
     def has_dense(self) -> bool:
@@ -102,11 +109,12 @@ class Ranker:
         qvec = embed_query(text)
         cands = self._dense_candidates(qvec, allowed, lex_cands, depth)
         cos = dense.score(qvec, cands)
+        sim = self._similarity(qvec, cands, cos)
         lex = lexical[cands]
         if mode == "dense":
-            fused = cos
+            fused = sim
         else:
-            fused = p.alpha * _z(lex) + (1 - p.alpha) * _z(cos)
+            fused = p.alpha * _z(lex) + (1 - p.alpha) * _z(sim)
             if p.prf_docs > 0 and p.prf_beta > 0 and len(cands):
                 top = cands[top_k(fused, p.prf_docs)]
                 centroid = dense.vectors_of(top).mean(axis=0)
@@ -115,7 +123,7 @@ class Ranker:
                 cands = self._dense_candidates(qvec, allowed, lex_cands, depth)
                 lex = lexical[cands]
                 cos = dense.score(qvec, cands)
-                fused = p.alpha * _z(lex) + (1 - p.alpha) * _z(cos)
+                fused = p.alpha * _z(lex) + (1 - p.alpha) * _z(self._similarity(qvec, cands, cos))
         keep = self._floor(qterms, known, lex, cos)
         order = np.argsort(-np.where(keep, fused, -np.inf), kind="stable")[: int(keep.sum())][:k]
         return [Hit(int(cands[i]), float(fused[i]), float(lex[i]), float(cos[i])) for i in order]

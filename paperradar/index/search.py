@@ -19,6 +19,7 @@ from paperradar.errors import EmbeddingError, IndexDamaged, SearchIndexError
 from paperradar.index.bm25 import BM25, weigh
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
+from paperradar.index.passages import PassageIndex
 from paperradar.index.shared import open_shared, trim_memory
 from paperradar.index.snippets import snippet
 from paperradar.index.state import (
@@ -116,6 +117,7 @@ class SearchIndex:
         note = "; ".join(n for n in (staleness(store, folder), failed) if n) or None
         index: FlatIndex | IVFIndex | None = None
         embed_query, space, degraded = None, "", None
+        passage_index: PassageIndex | None = None
         if not dense:
             degraded = None
         elif not health.dense_wanted:
@@ -152,6 +154,9 @@ class SearchIndex:
             else:
                 matrix = dense_rows()
                 index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
+            if state.get("passages"):  # papers still without passages score by their whole text
+                passage_index = PassageIndex.load(folder, [(d.arxiv_id, d.digest) for d in docs], space,
+                                                  int((vectors.meta() or {}).get("dim", 0)))
             lazy: dict[str, Embedder] = {}
 
             def embed_query(text: str) -> np.ndarray:
@@ -163,7 +168,8 @@ class SearchIndex:
                     lazy["e"] = chosen
                     trim_memory()  # a model load leaves ~60 MB of freed heap behind
                 return lazy["e"].embed([text])[0]
-        return cls(store, docs, Ranker(bm25, index, embed_query, params), space, degraded, note, report)
+        ranker = Ranker(bm25, index, embed_query, params, passages=passage_index)
+        return cls(store, docs, ranker, space, degraded, note, report)
 
     def mode_for(self, mode: str) -> str:
         """The mode results for a ``mode`` request really come in."""

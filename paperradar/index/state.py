@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import shutil
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +57,8 @@ from paperradar.errors import EmbeddingError, SearchIndexError
 from paperradar.files import atomic_write
 from paperradar.index.bm25 import COUNTS, VOCAB, Vocabulary, count_matrix, parse_vocab
 from paperradar.index.dense import KEYS, META, VECTORS, Checkpoint, KeyScan, VectorStore
+from paperradar.index.passages import FOLDER as PASSAGES
+from paperradar.index.passages import catch_up_passages
 from paperradar.index.segments import (
     BASE,
     DOCS,
@@ -123,6 +126,9 @@ class CatchUpReport:
     read_from_store: int = 0  # papers read from the store: the changed ones, or all on a full scan
     reembedded_all: bool = False
     merged: int = 0  # keyword rows a segment merge rewrote
+    passages: bool = False  # the index keeps passage vectors (see paperradar.index.passages)
+    passages_embedded: int = 0  # papers whose passages this catch-up embedded
+    passages_seconds: float = 0.0
     seconds: float = 0.0
     embed_seconds: float = 0.0
     space: str = ""
@@ -136,6 +142,8 @@ class CatchUpReport:
                 "embedded": self.embedded, "from_store": self.from_store,
                 "read_from_store": self.read_from_store,
                 "reembedded_all": self.reembedded_all, "merged": self.merged,
+                "passages": self.passages, "passages_embedded": self.passages_embedded,
+                "passages_seconds": round(self.passages_seconds, 2),
                 "seconds": round(self.seconds, 2), "embed_papers_per_s": rate and round(rate, 1),
                 "space": self.space, "index": self.folder, "repaired": list(self.repaired)}
 
@@ -631,6 +639,7 @@ def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
         if rebuild and folder.is_dir():
             for path in [*(folder / name for name in INDEX_FILES), *segment_files(folder)]:
                 path.unlink(missing_ok=True)
+            shutil.rmtree(folder / PASSAGES, ignore_errors=True)
             for leftover in folder.glob(".*.tmp"):
                 leftover.unlink(missing_ok=True)
         folder.mkdir(parents=True, exist_ok=True)
@@ -640,10 +649,12 @@ def _prepare(folder: Path, rebuild: bool, report: CatchUpReport) -> None:
 
 def _write_state(folder: Path, generation: str, keyword: KeywordView, dense: bool, space: str,
                  embedder: str | None, complete: bool, dense_rows: int, meta_record: dict | None,
-                 store_vectors: int = 0, checked: dict | None = None, covers: bool = False) -> None:
+                 store_vectors: int = 0, checked: dict | None = None, covers: bool = False,
+                 passages: bool = False) -> None:
     """``checked``: the vector store's checkpoint (``Checkpoint.as_dict``, or as an earlier state
     recorded it: appends never change the rows it covers); ``covers``: every live paper of
-    ``keyword`` has a vector among its rows."""
+    ``keyword`` has a vector among its rows; ``passages``: the index keeps passage vectors (set
+    before they are embedded, so a catch-up killed meanwhile is resumed by the next)."""
     files = dict(keyword.files)
     if meta_record is not None:
         files[META] = meta_record
@@ -652,7 +663,7 @@ def _write_state(folder: Path, generation: str, keyword: KeywordView, dense: boo
     papers = len(keyword.live)
     atomic_write(folder / STATE, json.dumps({
         "format": STATE_VERSION, "generation": generation, "papers": papers, "space": space,
-        "dense": dense, "embedder": embedder, "complete": complete,
+        "dense": dense, "embedder": embedder, "complete": complete, "passages": passages,
         "rows": {"docs": papers, "terms": len(keyword.vocab), "dense": dense_rows}, "files": files,
         "keyword": keyword.state_block(),
         "store_vectors": store_vectors,  # the store's vector generation this index has read up to
@@ -663,10 +674,12 @@ def _write_state(folder: Path, generation: str, keyword: KeywordView, dense: boo
 
 
 def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Progress | None = None,
-             spec: str | None = None, chunk: int = EMBED_CHUNK, rebuild: bool = False) -> CatchUpReport:
+             spec: str | None = None, chunk: int = EMBED_CHUNK, rebuild: bool = False,
+             passages: bool | None = None) -> CatchUpReport:
     """Bring the index up to date with the store, repairing what is damaged; only
     new, changed or lost papers are tokenised and embedded. Safe to interrupt:
-    finished embedding chunks are kept. ``rebuild`` starts from nothing."""
+    finished embedding chunks are kept. ``rebuild`` starts from nothing.
+    ``passages``: keep passage vectors (True), drop them (False), or do as the index did (None)."""
     started = time.perf_counter()
     report = CatchUpReport(folder=str(folder))
     _prepare(folder, rebuild, report)
@@ -693,13 +706,18 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
         keyword = _append(folder, old, delta.rows, texts, report)  # type: ignore[arg-type]
     report.papers = len(keyword.live)
     old_state = health.state or {}
+    keep_passages = bool(old_state.get("passages")) if passages is None else passages
+    if not keep_passages:
+        shutil.rmtree(folder / PASSAGES, ignore_errors=True)
 
     if embedder is None:  # keyword only this time: the dense side is left as it was
         _write_state(folder, generation, keyword, bool(old_state.get("dense")),
                      old_state.get("space") or "", old_state.get("embedder"), bool(old_state.get("complete")),
                      int((old_state.get("rows") or {}).get("dense") or 0),
                      (old_state.get("files") or {}).get(META), int(old_state.get("store_vectors") or 0),
-                     old_state.get("dense_checked"))  # its "docs" no longer matches if rows were added
+                     old_state.get("dense_checked"),  # its "docs" no longer matches if rows were added
+                     passages=keep_passages)
+        report.passages = keep_passages
         report.seconds = time.perf_counter() - started
         return report
 
@@ -778,7 +796,18 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
     checked = vectors.checked()
     _write_state(folder, generation, keyword, True, embedder.space, spec, True,
                  rows_now, _fingerprint(vectors.meta_path), seen,
-                 checked=None if checked is None else checked.as_dict(), covers=covers)
+                 checked=None if checked is None else checked.as_dict(), covers=covers,
+                 passages=keep_passages)
+    report.passages = keep_passages
+    if keep_passages:  # after the state: the paper vectors are usable while passages are embedded
+        def texts_of(ids: list[str]) -> dict[str, tuple[str, str]]:
+            return {pid: (p.title, p.abstract) for pid, p in store.get_papers(ids).items()}
+
+        t1 = time.perf_counter()
+        report.passages_embedded, fixes = catch_up_passages(folder, keyword.paper_keys(), embedder, texts_of,
+                                                            progress=progress)
+        report.repaired.extend(fixes)
+        report.passages_seconds = time.perf_counter() - t1
     report.seconds = time.perf_counter() - started
     return report
 
@@ -840,11 +869,13 @@ def progress_bar(enabled: bool = True, desc: str = "embedding", minimum: int = 6
 
 
 def update_index(store: Store, folder: Path, embedder_spec: str | None = None, dense: bool = True,
-                 progress: Progress | None = None, rebuild: bool = False) -> CatchUpReport:
+                 progress: Progress | None = None, rebuild: bool = False,
+                 passages: bool | None = None) -> CatchUpReport:
     """What ``paperradar index`` does (and ``search`` for small gaps): make the embedder
     named by ``embedder_spec`` (none when ``dense`` is false) and :func:`catch_up`."""
     embedder = make_embedder(embedder_spec) if dense else None
     try:
-        return catch_up(store, folder, embedder, progress, spec=embedder_spec, rebuild=rebuild)
+        return catch_up(store, folder, embedder, progress, spec=embedder_spec, rebuild=rebuild,
+                        passages=passages)
     except EmbeddingError as exc:
         raise EmbeddingError(f"{exc} (finished chunks are kept; re-run to resume)") from exc
