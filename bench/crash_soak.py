@@ -1,13 +1,14 @@
 """Crash soak: ``kill -9`` at many random points of each job, rerun, compare with a clean run.
 
 The longer version of tests/test_crash_safety.py (same driver, tests/crashkit.py):
-for each job (ingest, fetch, summarize, index, index-delta) and backend, one clean run counts
+for each job (ingest, fetch, summarize, index, index-delta, index-passages) and backend, one clean run counts
 the kill points (store writes and fsyncs), then ``--kills`` of them, drawn at
 random (``--seed``), are each tried on a fresh store: kill there, rerun, compare
 every table and the search results with the clean run. Prints one JSON line per
 job and backend: kills tried, processes really killed, reruns that matched.
 
-    nice .venv/bin/python bench/crash_soak.py [--kills 20] [--jobs ingest,fetch,summarize,index,index-delta]
+    nice .venv/bin/python bench/crash_soak.py [--kills 20]
+        [--jobs ingest,fetch,summarize,index,index-delta,index-passages]
         [--backends sqlite,postgresql] [--seed 13]
 """
 
@@ -30,7 +31,7 @@ import pg_cluster  # noqa: E402  (tests/pg_cluster.py: the throwaway cluster)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=20, help="kill points per job and backend")
-    ap.add_argument("--jobs", default="ingest,fetch,summarize,index,index-delta")
+    ap.add_argument("--jobs", default="ingest,fetch,summarize,index,index-delta,index-passages")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--seed", default="13")
     args = ap.parse_args()

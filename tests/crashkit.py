@@ -155,8 +155,10 @@ def _driver(argv: list[str]) -> int:
     if chunk:
         import paperradar.index.state as state
 
+        code = state.catch_up.__code__
         defaults = list(state.catch_up.__defaults__ or ())
-        defaults[-2] = chunk  # catch_up(..., chunk=EMBED_CHUNK, rebuild=False)
+        names = code.co_varnames[code.co_argcount - len(defaults):code.co_argcount]
+        defaults[names.index("chunk")] = chunk  # catch_up(..., chunk=EMBED_CHUNK, ...)
         state.catch_up.__defaults__ = tuple(defaults)
     from paperradar.cli import cli
 
@@ -285,6 +287,10 @@ def jobs(folder: Path, oai_url: str) -> dict[str, Job]:
         "index-delta": Job("index-delta", [["ingest", str(eight)], ["index"], ["ingest", str(three_a)],
                                            ["index"], ["ingest", str(three_b)]], ["index"], embed_chunk=2,
                            index=True),
+        # an index with passage vectors: paper vectors 2 at a time, then passages 3 at a time
+        "index-passages": Job("index-passages", [["ingest", str(eight)]], ["index", "--passages"],
+                              embed_chunk=2, index=True,
+                              extra=("--patch", "paperradar.index.passages.CHUNK=3")),
     }
 
 
@@ -347,6 +353,8 @@ TABLE_NAMES = ("papers", "paper_history", "listings", "summaries", "code_links",
 def dump(location: str, data_dir: Path, index: bool, embedder: object | None = None) -> dict:
     """Everything a run leaves that a user sees: every table's rows in key order, and (``index``)
     the index's health and the top results of a few searches in each mode."""
+    from paperradar.index.dense import VectorStore
+    from paperradar.index.passages import FOLDER as PASSAGES
     from paperradar.index.search import SearchIndex
     from paperradar.index.state import check
     from paperradar.store import open_store
@@ -360,6 +368,9 @@ def dump(location: str, data_dir: Path, index: bool, embedder: object | None = N
             health = check(folder, deep=True, full=True)  # trusting no checkpoint the run wrote
             out["index_ok"] = health.ok
             out["index_problems"] = [str(p) for p in health.problems]
+            passages = VectorStore(folder / PASSAGES)
+            if passages.meta() is not None:  # every paper's passages once: none lost, none twice
+                out["passage rows"] = sorted(passages.load()[0])
             found = SearchIndex.open(store, folder, embedder=embedder)  # type: ignore[arg-type]
             for mode in ("bm25", "dense", "hybrid"):
                 for query in QUERIES:

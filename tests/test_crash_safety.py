@@ -51,7 +51,8 @@ def embedder():
 
 
 @pytest.mark.both_backends
-@pytest.mark.parametrize("job_name", ["ingest", "fetch", "summarize", "index", "index-delta"])
+@pytest.mark.parametrize(
+    "job_name", ["ingest", "fetch", "summarize", "index", "index-delta", "index-passages"])
 def test_kill_9_then_rerun_equals_a_clean_run(
     job_name: str, backend_name: str, new_location, tmp_path: Path, oai_url: str, embedder
 ) -> None:

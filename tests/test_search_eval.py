@@ -74,8 +74,9 @@ def test_eval_retrieval_human_output_and_bad_folder(small_beir: Path, tmp_path: 
 def test_eval_retrieval_with_passages_scores_documents_by_their_best_sentence(small_beir: Path,
                                                                               tmp_path: Path) -> None:
     def dense(*extra: str) -> dict:
-        result = CliRunner().invoke(cli, ["-q", "eval", "retrieval", "--beir", str(small_beir), "--mode", "dense",
-                                          "--cache", str(tmp_path / "cache"), "--json", *extra])
+        args = ["-q", "eval", "retrieval", "--beir", str(small_beir), "--mode", "dense",
+                "--cache", str(tmp_path / "cache"), "--json", *extra]
+        result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
         return json.loads(result.output)
 

@@ -31,6 +31,7 @@ from paperradar.index.dense import Key, VectorStore
 
 PER_PAPER = 8  # passages kept a paper; longer abstracts group consecutive sentences
 FOLDER = "passages"  # inside the index folder
+CHUNK = 64  # papers whose passages are embedded and appended at once
 
 
 def passage_space(space: str) -> str:
@@ -130,9 +131,10 @@ class PassageIndex:
 
 def catch_up_passages(folder: Path, wanted: Sequence[Key], embedder: Embedder,
                       texts_of: Callable[[list[str]], dict[str, tuple[str, str]]],
-                      chunk: int = 64,
+                      chunk: int | None = None,
                       progress: Callable[[int, int], None] | None = None) -> tuple[int, list[str]]:
-    """Give every paper of ``wanted`` its passage row; returns (papers embedded, repairs made).
+    """Give every paper of ``wanted`` its passage row, ``chunk`` papers (default :data:`CHUNK`)
+    at a time; returns (papers embedded, repairs made).
 
     ``texts_of(ids)`` gives each id's (title, abstract). Rows of another space are dropped
     (a new embedder), damaged rows dropped and embedded again, rows of papers no longer wanted
@@ -158,6 +160,7 @@ def catch_up_passages(folder: Path, wanted: Sequence[Key], embedder: Embedder,
     store.resume(scan)
     have = set(scan.rows.values())
     need = [key for key in wanted if key not in have]
+    chunk = chunk or CHUNK
     if need and progress:
         progress(0, len(need))
     done = 0
