@@ -168,3 +168,38 @@ def test_cli_index_passages_flag(tmp_path: Path, days_dir: Path) -> None:
     assert result.exit_code == 0 and "passages of" not in result.output  # nothing new to embed
     hits = runner.invoke(cli, ["-q", "--db", str(db), "search", "--mode", "dense", "--json", "model"])
     assert hits.exit_code == 0, hits.output
+
+
+def test_index_check_reports_damaged_passages_and_index_mends_them(tmp_path: Path, days_dir: Path) -> None:
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    ingest_records(store, _records(days_dir, "2026-06-25", 6), "day1")
+    store.close()
+    runner = CliRunner()
+
+    def index(*args: str) -> tuple[int, str]:
+        result = runner.invoke(cli, ["-q", "--db", str(db), "index", *args])
+        return result.exit_code, result.output
+
+    assert index("--passages")[0] == 0
+    assert index("--check")[0] == 0
+    folder = index_dir(str(db))
+    vectors = folder / FOLDER / "dense_vectors.f16"
+    raw = bytearray(vectors.read_bytes())
+    raw[-3] ^= 0xFF  # the last paper's passages
+    vectors.write_bytes(bytes(raw))
+    code, out = index("--check", "--json")
+    assert code == 1
+    problems = json.loads(out)["problems"]
+    assert problems and all(p["part"] == "passages" for p in problems), problems
+    reader = open_store(str(db), read_only=True)
+    assert SearchIndex.open(reader, folder).mode_for("hybrid") == "hybrid"  # search is not stopped
+    reader.close()
+    code, out = index("--json")  # no flag: passages kept, the damaged row embedded again
+    report = json.loads(out)
+    assert code == 0 and report["passages_embedded"] == 1 and report["embedded"] == 0
+    assert any("passages repaired" in line for line in report["repaired"])
+    assert index("--check")[0] == 0
+    (folder / "state.json").unlink()  # a lost state: the index is rebuilt, the passages are kept
+    code, out = index("--json")
+    assert code == 0 and json.loads(out)["passages"] is True and json.loads(out)["passages_embedded"] == 0

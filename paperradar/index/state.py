@@ -353,6 +353,8 @@ def _check_once(folder: Path, deep: bool, full: bool, assemble: bool) -> Health:
     _check_keyword(health, rows, assemble)
     if health.dense_wanted:
         _check_dense(health, rows, deep, full)
+        if full and state.get("passages"):  # `index --check`; a search or catch-up need not read them
+            _check_passages(health)
     return health
 
 
@@ -467,6 +469,26 @@ def _check_dense(health: Health, rows: dict, deep: bool, full: bool = False) -> 
             health.problems.append(Problem("dense", VECTORS, f"has no intact vector for "
                                                               f"{health.dense_missing} of {len(keys)} "
                                                               f"papers{why}"))
+
+
+def _check_passages(health: Health) -> None:
+    """Problems of part ``passages``: they never stop a search (a paper without passages scores by
+    its whole text), but ``index --check`` reports them and ``paperradar index`` mends them."""
+    store = VectorStore(health.folder / PASSAGES)
+    meta, why = store.read_meta()
+    if meta is None:
+        health.problems.append(Problem("passages", f"{PASSAGES}/{META}", why or "cannot be read"))
+        return
+    scan = store.scan(verify_vectors=True)
+    health.problems.extend(Problem("passages", f"{PASSAGES}/{f}", m) for f, m in scan.problems)
+    if health.keyword is not None:
+        have = set(scan.rows.values())
+        keys = health.keyword.paper_keys()
+        missing = sum(key not in have for key in keys)
+        if missing:
+            health.problems.append(Problem("passages", f"{PASSAGES}/{VECTORS}",
+                                           f"has no passages for {missing} of {len(keys)} papers "
+                                           "(an interrupted `paperradar index`?)"))
 
 
 def staleness(store: Store, folder: Path) -> str | None:
@@ -706,7 +728,11 @@ def catch_up(store: Store, folder: Path, embedder: Embedder | None, progress: Pr
         keyword = _append(folder, old, delta.rows, texts, report)  # type: ignore[arg-type]
     report.papers = len(keyword.live)
     old_state = health.state or {}
-    keep_passages = bool(old_state.get("passages")) if passages is None else passages
+    if passages is None:  # as the index was (a state lost to damage: as its folder says)
+        had = old_state.get("passages")
+        keep_passages = bool(had) if had is not None else (folder / PASSAGES).is_dir()
+    else:
+        keep_passages = passages
     if not keep_passages:
         shutil.rmtree(folder / PASSAGES, ignore_errors=True)
 
