@@ -203,3 +203,22 @@ def test_index_check_reports_damaged_passages_and_index_mends_them(tmp_path: Pat
     (folder / "state.json").unlink()  # a lost state: the index is rebuilt, the passages are kept
     code, out = index("--json")
     assert code == 0 and json.loads(out)["passages"] is True and json.loads(out)["passages_embedded"] == 0
+
+
+def test_int8_passages_score_as_the_float16_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(50, PER_PAPER, 32)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=2, keepdims=True)
+    matrix = rows.reshape(50, -1).astype(np.float16)
+    small = PassageIndex(matrix, np.arange(50), 32)
+    import paperradar.index.passages as passages
+
+    monkeypatch.setattr(passages, "INT8_ROWS", 10)  # above it: the float16 rows themselves
+    large = PassageIndex(matrix, np.arange(50), 32)
+    assert small.codes is not None and large.codes is None
+    query = rows[7, 3] + 0.1 * rng.normal(size=32).astype(np.float32)
+    query /= np.linalg.norm(query)
+    papers = np.arange(50)
+    _, exact = large.best(query, papers)
+    _, approx = small.best(query, papers)
+    assert np.abs(exact - approx).max() < 0.01 and int(np.argmax(approx)) == 7

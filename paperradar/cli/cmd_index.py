@@ -18,7 +18,7 @@ from paperradar.errors import EmbeddingError, SearchIndexError
 @click.option("--no-dense", is_flag=True, help="Keyword index only (no embeddings).")
 @click.option("--passages/--no-passages", default=None,
               help="Also embed each abstract's sentences, so that dense search scores a paper by its "
-                   "best sentence too (SciFact dense nDCG@10 0.647 -> 0.700); embedding takes about "
+                   "best sentence too (SciFact dense nDCG@10 0.646 -> 0.695); embedding takes about "
                    "twice as long. Default: as the index was built (off for a new one).")
 @click.option("--check", "check_only", is_flag=True,
               help="Only check the index (every file, row count and checksum); exit 1 if it is damaged "
