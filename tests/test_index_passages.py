@@ -152,11 +152,17 @@ def test_index_with_passages_finds_a_paper_by_one_of_its_sentences(tmp_path: Pat
     store.close()
 
 
-def test_cli_index_passages_flag(tmp_path: Path, days_dir: Path) -> None:
+def _six_papers(tmp_path: Path, days_dir: Path) -> Path:
+    """A SQLite store of six real papers, no index yet."""
     db = tmp_path / "s.db"
     store = open_store(str(db))
     ingest_records(store, _records(days_dir, "2026-06-25", 6), "day1")
     store.close()
+    return db
+
+
+def test_cli_index_passages_flag(tmp_path: Path, days_dir: Path) -> None:
+    db = _six_papers(tmp_path, days_dir)
     runner = CliRunner()
     bad = runner.invoke(cli, ["-q", "--db", str(db), "index", "--passages", "--no-dense"])
     assert bad.exit_code == 2 and "--passages needs the dense index" in bad.output
@@ -171,10 +177,7 @@ def test_cli_index_passages_flag(tmp_path: Path, days_dir: Path) -> None:
 
 
 def test_index_check_reports_damaged_passages_and_index_mends_them(tmp_path: Path, days_dir: Path) -> None:
-    db = tmp_path / "s.db"
-    store = open_store(str(db))
-    ingest_records(store, _records(days_dir, "2026-06-25", 6), "day1")
-    store.close()
+    db = _six_papers(tmp_path, days_dir)
     runner = CliRunner()
 
     def index(*args: str) -> tuple[int, str]:
