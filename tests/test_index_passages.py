@@ -117,6 +117,10 @@ def test_passage_catch_up_resumes_after_an_interruption_and_repairs_damage(tmp_p
     other = CountingEmbedder()
     other.space = "count-16-other"  # another model: passages follow its space
     assert catch_up_passages(tmp_path, wanted, other, texts_of)[0] == 12
+    (tmp_path / FOLDER / "dense_meta.json").unlink()  # rows of an unknown space: all embedded again
+    done, repaired = catch_up_passages(tmp_path, wanted, other, texts_of)
+    assert done == 12 and repaired == ["passages/dense_meta.json is missing: every paper's passages "
+                                       "embedded again"]
 
 
 def test_index_with_passages_finds_a_paper_by_one_of_its_sentences(tmp_path: Path, days_dir: Path) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 
 from paperradar.embed import Embedder
 from paperradar.enrich.sentences import split_sentences
-from paperradar.index.dense import Key, VectorStore
+from paperradar.index.dense import META, Key, VectorStore
 
 PER_PAPER = 8  # passages kept a paper; longer abstracts group consecutive sentences
 FOLDER = "passages"  # inside the index folder
@@ -100,6 +100,7 @@ class PassageIndex:
         self.scales: np.ndarray | None = None
         if 0 < len(matrix) <= INT8_ROWS:
             self._quantise()
+            self.matrix = matrix[:0]  # the codes replace it (a copy, when rows were out of order)
 
     def _quantise(self) -> None:
         n, per, dim = len(self.matrix), self.per_paper, self.dim
@@ -174,13 +175,13 @@ def catch_up_passages(folder: Path, wanted: Sequence[Key], embedder: Embedder,
     meta, why = store.read_meta()
     if meta is None or meta.get("space") != space or int(meta.get("dim", 0)) != width:
         if meta is None and (store.keys_path.exists() or store.vec_path.exists()):
-            repaired.append(f"passages/{why}: every paper's passages embedded again")
+            repaired.append(f"{FOLDER}/{META} {why}: every paper's passages embedded again")
         store.reset(space, width)
     scan = store.scan(verify_vectors=True)
     if scan.problems or scan.tail_rows or scan.intact != scan.prefix:
         dropped = store.repair(scan)
         if scan.problems:
-            damage = "; ".join(f"passages/{f} {m}" for f, m in scan.problems)
+            damage = "; ".join(f"{FOLDER}/{f} {m}" for f, m in scan.problems)
             repaired.append(f"passages repaired ({damage}): {dropped} damaged rows dropped, "
                             "embedded again")
         scan = store.scan(verify_vectors=True)
