@@ -146,6 +146,15 @@ def test_index_with_passages_finds_a_paper_by_one_of_its_sentences(tmp_path: Pat
     assert hits[0].arxiv_id == target.arxiv_id
     assert hits[0].score == pytest.approx((hits[0].cosine + best[0]) / 2, abs=1e-3)
     assert hits[0].score > hits[0].cosine  # the passage lifts it above its whole-text cosine
+    # every process maps the int8 passages derived once (index/shared/), with the same results
+    mapped = SearchIndex.open(store, folder, embedder=model)
+    assert mapped.ranker.passages is not None and isinstance(mapped.ranker.passages.codes, np.memmap)
+    private = SearchIndex.open(store, folder, embedder=model, share=False)
+    assert private.ranker.passages is not None and not isinstance(private.ranker.passages.codes, np.memmap)
+    expected = [(h.arxiv_id, round(h.score, 5)) for h in hits]
+    for found in (mapped, private):
+        found_hits = found.search(sentence, k=5, mode="dense")
+        assert [(h.arxiv_id, round(h.score, 5)) for h in found_hits] == expected
 
     ingest_records(store, _records(days_dir, "2026-06-26", 8), "day2")
     later = catch_up(store, folder, model)  # passages=None: kept, and only the new papers embedded

@@ -114,6 +114,25 @@ class PassageIndex:
             codes[start:start + len(block)] = np.rint(block / (peak[..., None] / 127.0)).astype(np.int8)
         self.codes, self.scales = codes, scales
 
+    def in_document_order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(codes, scales, has) with row ``i`` for paper ``i`` (zeros where it has none): what
+        :mod:`paperradar.index.shared` maps for every process; int8 indexes only."""
+        if self.codes is None or self.scales is None:
+            raise ValueError("only an int8 passage index has codes to share")
+        has = self.rows >= 0
+        codes = np.zeros((len(self.rows), *self.codes.shape[1:]), np.int8)
+        scales = np.zeros((len(self.rows), self.codes.shape[1]), np.float32)
+        codes[has], scales[has] = self.codes[self.rows[has]], self.scales[self.rows[has]]
+        return codes, scales, has
+
+    @classmethod
+    def from_codes(cls, codes: np.ndarray, scales: np.ndarray, has: np.ndarray) -> PassageIndex:
+        """An index over arrays of :meth:`in_document_order` (e.g. memory-mapped ones)."""
+        index = cls(np.zeros((0, codes.shape[1] * codes.shape[2]), np.float16),
+                    np.where(np.asarray(has, bool), np.arange(len(has)), -1), int(codes.shape[2]))
+        index.codes, index.scales = codes, scales
+        return index
+
     def __len__(self) -> int:
         return int((self.rows >= 0).sum())
 

@@ -19,7 +19,7 @@ from paperradar.errors import EmbeddingError, IndexDamaged, SearchIndexError
 from paperradar.index.bm25 import BM25, weigh
 from paperradar.index.dense import FlatIndex, IVFIndex, VectorStore
 from paperradar.index.hybrid import Params, Ranker
-from paperradar.index.passages import PassageIndex
+from paperradar.index.passages import INT8_ROWS, PassageIndex
 from paperradar.index.shared import open_shared, trim_memory
 from paperradar.index.snippets import snippet
 from paperradar.index.state import (
@@ -138,9 +138,24 @@ class SearchIndex:
             assert matrix is not None
             return matrix
 
+        space = str((vectors.meta() or {}).get("space", "")) if with_dense else ""
+        dim = int((vectors.meta() or {}).get("dim", 0)) if with_dense else 0
+
+        def passages() -> PassageIndex | None:  # papers still without passages score by their text
+            return PassageIndex.load(folder, [(d.arxiv_id, d.digest) for d in docs], space, dim)
+
+        def coded_passages() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            found = passages()
+            if found is None or found.codes is None:
+                return (np.zeros((len(docs), 1, max(dim, 1)), np.int8), np.zeros((len(docs), 1), np.float32),
+                        np.zeros(len(docs), bool))
+            return found.in_document_order()
+
+        share_passages = with_dense and bool(state.get("passages")) and len(docs) <= INT8_ROWS
         # the counts are stacked from the segments only when the weights must be derived
         shared = open_shared(folder, lambda: weigh(counts(), len(vocab)), dense_rows,
-                             with_dense and len(docs) <= IVF_THRESHOLD) if share else None
+                             with_dense and len(docs) <= IVF_THRESHOLD,
+                             coded_passages if share_passages else None) if share else None
         if shared is not None:
             bm25 = BM25.from_parts(shared.postings, shared.idf, vocab)
         else:
@@ -148,15 +163,16 @@ class SearchIndex:
         health.drop_counts()  # the weights replace the counts: freed before the index is used
         trim_memory()
         if with_dense:
-            space = str((vectors.meta() or {}).get("space", ""))
             if shared is not None and shared.vectors is not None:
                 index = FlatIndex(shared.vectors)
             else:
                 matrix = dense_rows()
                 index = FlatIndex(matrix) if len(docs) <= IVF_THRESHOLD else IVFIndex(matrix)
-            if state.get("passages"):  # papers still without passages score by their whole text
-                passage_index = PassageIndex.load(folder, [(d.arxiv_id, d.digest) for d in docs], space,
-                                                  int((vectors.meta() or {}).get("dim", 0)))
+            if shared is not None and shared.passages is not None:
+                coded = PassageIndex.from_codes(*shared.passages)
+                passage_index = coded if len(coded) else None
+            elif state.get("passages"):
+                passage_index = passages()
             lazy: dict[str, Embedder] = {}
 
             def embed_query(text: str) -> np.ndarray:

@@ -8,9 +8,11 @@ open after ``paperradar index`` changes the index, into
 
     <index folder>/shared/<key>/postings_indptr.npy, postings_indices.npy,
                                postings_data.npy, idf.npy, vectors_f32.npy, manifest.json
+                               (with passages: passage_codes.npy, passage_scales.npy,
+                               passage_has.npy, the int8 passages in document order)
 
 where ``key`` is a hash of ``state.json`` (which records every whole file's checksum)
-and of the vector store's size. Every file is written atomically and
+and of the sizes of the vector store and the passage store. Every file is written atomically and
 ``manifest.json`` last, holding each file's size and CRC-32; an open verifies the
 manifest (sizes and checksums, read through the memory map, so the pages land in the
 page cache every process shares) before it maps the arrays with ``mmap_mode="r"``.
@@ -44,6 +46,7 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 ARRAYS = ("postings_indptr", "postings_indices", "postings_data", "idf")
 VECTORS = "vectors_f32"
+PASSAGES = ("passage_codes", "passage_scales", "passage_has")  # int8 passages in document order
 
 
 @dataclass
@@ -53,6 +56,7 @@ class SharedArrays:
     vectors: np.ndarray | None     # float32, document order, memory-mapped
     folder: Path
     derived: bool                  # written by this open (else found and verified)
+    passages: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # codes, scales, has (doc order)
 
 
 def shared_key(index_folder: Path) -> str:
@@ -63,7 +67,7 @@ def shared_key(index_folder: Path) -> str:
 
     digest = hashlib.sha1(f"format {FORMAT}\n".encode())
     digest.update((index_folder / "state.json").read_bytes())
-    for name in (KEYS, F16):
+    for name in (KEYS, F16, f"passages/{KEYS}", f"passages/{F16}"):
         path = index_folder / name
         digest.update(f"{name} {path.stat().st_size if path.is_file() else -1}\n".encode())
     return digest.hexdigest()[:20]
@@ -90,7 +94,7 @@ def _save(folder: Path, name: str, array: np.ndarray) -> dict:
     return {"bytes": size, "crc32": crc}
 
 
-def _verified(folder: Path, key: str, want_vectors: bool) -> dict | None:
+def _verified(folder: Path, key: str, want_vectors: bool, want_passages: bool = False) -> dict | None:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -98,7 +102,7 @@ def _verified(folder: Path, key: str, want_vectors: bool) -> dict | None:
     if not isinstance(manifest, dict) or manifest.get("key") != key or manifest.get("format") != FORMAT:
         return None
     files = manifest.get("files") or {}
-    names = ARRAYS + ((VECTORS,) if want_vectors else ())
+    names = ARRAYS + ((VECTORS,) if want_vectors else ()) + (PASSAGES if want_passages else ())
     for name in names:
         record = files.get(name)
         path = folder / f"{name}.npy"
@@ -113,7 +117,8 @@ def _verified(folder: Path, key: str, want_vectors: bool) -> dict | None:
 
 
 def _derive(folder: Path, key: str, postings: sp.csr_matrix, idf: np.ndarray,
-            vectors: np.ndarray | None) -> None:
+            vectors: np.ndarray | None,
+            passages: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     index_dtype = np.int32 if postings.nnz < 2**31 - 1 else np.int64
     parts = {"postings_indptr": postings.indptr.astype(index_dtype, copy=False),
@@ -123,11 +128,15 @@ def _derive(folder: Path, key: str, postings: sp.csr_matrix, idf: np.ndarray,
     files = {name: _save(folder, name, array) for name, array in parts.items()}
     if vectors is not None:
         files[VECTORS] = _save(folder, VECTORS, np.asarray(vectors, dtype=np.float32))
+    if passages is not None:
+        for name, array in zip(PASSAGES, passages, strict=True):
+            files[name] = _save(folder, name, array)
     atomic_write(folder / MANIFEST, json.dumps({"format": FORMAT, "key": key, "shape": list(postings.shape),
                                                 "files": files}))
 
 
-def _map(folder: Path, manifest: dict, want_vectors: bool, derived: bool) -> SharedArrays:
+def _map(folder: Path, manifest: dict, want_vectors: bool, derived: bool,
+         want_passages: bool) -> SharedArrays:
     def load(name: str) -> np.ndarray:
         return np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
 
@@ -136,31 +145,39 @@ def _map(folder: Path, manifest: dict, want_vectors: bool, derived: bool) -> Sha
     postings = sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
     postings.has_sorted_indices = True
     vectors = load(VECTORS) if want_vectors else None
-    return SharedArrays(postings, load("idf"), vectors, folder, derived)
+    passages = (load(PASSAGES[0]), load(PASSAGES[1]), load(PASSAGES[2])) if want_passages else None
+    return SharedArrays(postings, load("idf"), vectors, folder, derived, passages)
 
 
 def open_shared(index_folder: Path, build_postings: Callable[[], tuple[sp.csr_matrix, np.ndarray]],
-                build_vectors: Callable[[], np.ndarray], want_vectors: bool) -> SharedArrays | None:
+                build_vectors: Callable[[], np.ndarray], want_vectors: bool,
+                build_passages: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+                ) -> SharedArrays | None:
     """The memory-mapped arrays for the index in ``index_folder``, derived first when missing,
     stale or damaged (``build_postings()`` -> (postings, idf); ``build_vectors()`` -> float32
-    rows in document order). ``None`` when they cannot be written or read: the caller keeps
-    private arrays."""
+    rows in document order; ``build_passages()``, when given, -> the int8 passage codes, scales
+    and has-passages mask in document order, see :class:`~paperradar.index.passages.PassageIndex`).
+    ``None`` when they cannot be written or read: the caller keeps private arrays."""
+    want_passages = build_passages is not None
     try:
         key = shared_key(index_folder)
         folder = index_folder / SHARED / key
-        manifest = _verified(folder, key, want_vectors)
+        manifest = _verified(folder, key, want_vectors, want_passages)
         derived = False
-        if manifest is None or (want_vectors and VECTORS not in manifest.get("files", {})):
+        files = (manifest or {}).get("files", {})
+        if manifest is None or (want_vectors and VECTORS not in files) or \
+                (want_passages and PASSAGES[0] not in files):
             postings, idf = build_postings()
-            _derive(folder, key, postings, idf, build_vectors() if want_vectors else None)
+            _derive(folder, key, postings, idf, build_vectors() if want_vectors else None,
+                    build_passages() if build_passages is not None else None)
             del postings, idf
             trim_memory()
-            manifest = _verified(folder, key, want_vectors)
+            manifest = _verified(folder, key, want_vectors, want_passages)
             if manifest is None:
                 return None
             derived = True
             _prune(index_folder / SHARED, keep=key)
-        return _map(folder, manifest, want_vectors, derived)
+        return _map(folder, manifest, want_vectors, derived, want_passages)
     except (OSError, ValueError, KeyError) as exc:
         log.info("index arrays not shared (%s); keeping private copies", exc)
         return None
