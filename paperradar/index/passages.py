@@ -27,6 +27,7 @@ import numpy as np
 
 from paperradar.embed import Embedder
 from paperradar.enrich.sentences import split_sentences
+from paperradar.errors import EmbeddingError
 from paperradar.index.dense import META, Key, VectorStore
 
 PER_PAPER = 8  # passages kept a paper; longer abstracts group consecutive sentences
@@ -69,8 +70,6 @@ def embed_passages(embedder: Embedder, abstracts: Sequence[str],
     flat = [p for g in groups for p in g]
     vectors = embedder.embed(flat) if flat else np.zeros((0, embedder.dim), np.float32)
     if len(vectors) != len(flat):
-        from paperradar.errors import EmbeddingError
-
         raise EmbeddingError(f"the embedder returned {len(vectors)} vectors for {len(flat)} passages")
     out = np.zeros((len(groups), PER_PAPER, embedder.dim), np.float32)
     at = 0

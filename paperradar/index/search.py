@@ -138,8 +138,8 @@ class SearchIndex:
             assert matrix is not None
             return matrix
 
-        space = str((vectors.meta() or {}).get("space", "")) if with_dense else ""
-        dim = int((vectors.meta() or {}).get("dim", 0)) if with_dense else 0
+        meta = (vectors.meta() or {}) if with_dense else {}  # read once
+        space, dim = str(meta.get("space", "")), int(meta.get("dim", 0))
 
         def passages() -> PassageIndex | None:  # papers still without passages score by their text
             return PassageIndex.load(folder, [(d.arxiv_id, d.digest) for d in docs], space, dim)
